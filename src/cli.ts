@@ -1,0 +1,49 @@
+import { Command, Option } from 'commander';
+import { EXIT, runExtract, UsageError } from './cli/extract-command.js';
+import { FORMATS } from './sinks/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  let code: number = EXIT.complete;
+  program
+    .name('docker-timeline')
+    .description('Forensic super-timeline of Docker evidence (data roots, file-system images, tar archives)')
+    .exitOverride();
+  program
+    .command('extract')
+    .description('extract container lifecycle, logs and file times into one sorted timeline')
+    .argument('<evidence...>', 'Docker data root, mounted file-system root, or .tar/.tar.gz/.tgz of either')
+    .option('-o, --output <file>', 'output file (default: stdout)')
+    .addOption(new Option('-f, --format <format>', 'output format (inferred from .body/.jsonl)').choices([...FORMATS]))
+    .option('-z, --timezone <tz>', 'time zone for rendered dates (IANA name)', 'UTC')
+    .option('--hostname <name>', 'host name to put in L2T `host`')
+    .option('--after <time>', 'only events at or after this ISO 8601 time')
+    .option('--before <time>', 'only events before this ISO 8601 time')
+    .option('--warnings <file>', 'write every warning as JSON lines')
+    .option('--no-csv-guard', 'do not neutralise spreadsheet formulas in timesketch-csv cells')
+    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 96)
+    .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
+    .option('-q, --quiet', 'no progress line')
+    .action(async (evidence: string[], o: Record<string, unknown>) => {
+      code = await runExtract({
+        evidence, output: o.output as string | undefined, format: o.format as string | undefined, timezone: o.timezone as string,
+        hostname: o.hostname as string | undefined, after: o.after as string | undefined, before: o.before as string | undefined,
+        warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean, sortMemoryMb: o.sortMemory as number,
+        tmpDir: o.tmpDir as string | undefined, quiet: o.quiet as boolean | undefined,
+      });
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message: string };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.complete;
+    if (err.code?.startsWith('commander.')) return EXIT.usage;
+    if (e instanceof UsageError) {
+      process.stderr.write(`docker-timeline: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`docker-timeline: failed: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  return code;
+}

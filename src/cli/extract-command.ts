@@ -1,0 +1,91 @@
+import { extractSource } from '../pipeline.js';
+import { EventSorter } from '../events/sorter.js';
+import { Warnings, formatWarning } from '../warnings.js';
+import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
+import { OutputWriter } from './output.js';
+import { insideEvidence, openEvidence } from './open-evidence.js';
+import { parseUserTime } from '../time/nanotime.js';
+import { ZoneRenderer } from '../time/zone.js';
+import { Progress } from './progress.js';
+
+export interface ExtractArgs {
+  evidence: string[];
+  output?: string;
+  format?: string;
+  timezone: string;
+  hostname?: string;
+  after?: string;
+  before?: string;
+  warnings?: string;
+  csvGuard: boolean;
+  sortMemoryMb?: number;
+  tmpDir?: string;
+  quiet?: boolean;
+}
+
+/** Exit codes (README "Exit codes"). */
+export const EXIT = { complete: 0, failed: 1, usage: 2, warnings: 3 } as const;
+
+export class UsageError extends Error {}
+
+export function resolveFormat(a: Pick<ExtractArgs, 'format' | 'output'>): Format {
+  if (a.format) {
+    if (!(FORMATS as readonly string[]).includes(a.format)) throw new UsageError(`unknown --format ${a.format} (one of ${FORMATS.join(', ')})`);
+    return a.format as Format;
+  }
+  const inferred = a.output ? formatFromName(a.output) : null;
+  if (!inferred) throw new UsageError(`--format is needed${a.output ? ` (${a.output} does not say which format)` : ''}: one of ${FORMATS.join(', ')}`);
+  return inferred;
+}
+
+/** `docker-timeline extract`: evidence → sorted timeline. Returns the exit code. */
+export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const format = resolveFormat(a);
+  new ZoneRenderer(a.timezone); // validates the zone before any work
+  const after = a.after ? parseUserTime(a.after) : null;
+  const before = a.before ? parseUserTime(a.before) : null;
+  if (a.after && after === null) throw new UsageError(`--after ${a.after} is not ISO 8601`);
+  if (a.before && before === null) throw new UsageError(`--before ${a.before} is not ISO 8601`);
+  if (a.output && insideEvidence(a.output, a.evidence)) throw new UsageError(`refusing to write ${a.output} inside the evidence`);
+  if (a.warnings && insideEvidence(a.warnings, a.evidence)) throw new UsageError(`refusing to write ${a.warnings} inside the evidence`);
+
+  const warnings = new Warnings(a.warnings);
+  const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 96) * 1024 * 1024, tmpDir: a.tmpDir });
+  const progress = new Progress(a.quiet ? null : process.stderr);
+  let anyRoot = false;
+  let filtered = 0;
+  try {
+    for (const arg of a.evidence) {
+      let src;
+      try {
+        src = openEvidence(arg, warnings);
+      } catch (e) {
+        warnings.add({ kind: 'unreadable', artifact: 'evidence', evidence: arg, offset: 0, message: (e as Error).message, evidenceSource: arg });
+        continue;
+      }
+      const result = await extractSource(src, { hostname: a.hostname ?? null }, warnings, (e) => {
+        progress.tick();
+        // --after is inclusive, --before exclusive (as mactime's date range).
+        if ((after !== null && e.timeNs < after) || (before !== null && e.timeNs >= before)) { filtered++; return; }
+        sorter.add(e);
+      });
+      if (result.roots.length) anyRoot = true;
+    }
+    progress.done();
+    const sink = makeSink(format, { timezone: a.timezone, hostname: a.hostname ?? null, csvGuard: a.csvGuard });
+    const out = new OutputWriter(a.output ?? null);
+    // A CSV header needs every field name before the first row: the sorter has seen every event by now.
+    await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
+    for await (const e of sorter.sorted()) await out.write(sink.write(e));
+    await out.write(sink.end());
+    await out.close();
+  } finally {
+    sorter.cleanup();
+    await warnings.close();
+  }
+  for (const w of warnings.list.slice(0, 20)) stderr(formatWarning(w) + '\n');
+  if (warnings.total > 20) stderr(`... ${warnings.total - 20} more warning(s)${a.warnings ? ` in ${a.warnings}` : ' (use --warnings FILE for all)'}\n`);
+  stderr(`docker-timeline: ${sorter.count} event(s) written${filtered ? `, ${filtered} outside --after/--before` : ''}; ${warnings.summary()}\n`);
+  if (!anyRoot) return EXIT.failed;
+  return warnings.total ? EXIT.warnings : EXIT.complete;
+}

@@ -1,0 +1,105 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Warnings } from '../warnings.js';
+
+/** `<root>/containers/<64 hex>`: the mark of a Docker data root in any path. */
+const CONTAINER_SEGMENT = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
+
+/**
+ * Split an evidence path into its data root and the path inside it, using the first (outermost)
+ * `containers/<id>` segment. Returns null for paths that are not inside a container directory.
+ */
+export function splitContainerPath(p: string): { root: string; rel: string } | null {
+  const m = CONTAINER_SEGMENT.exec(p);
+  if (!m) return null;
+  const start = m.index + (m[0].startsWith('/') ? 1 : 0);
+  return { root: start === 0 ? '' : p.slice(0, start - 1), rel: p.slice(start) };
+}
+
+/** Roots that lie inside another root (a data root inside a layer or volume: docker-in-docker) are set apart. */
+export function outermostRoots(roots: Iterable<string>): { keep: string[]; nested: string[] } {
+  const all = [...new Set(roots)].sort((a, b) => a.length - b.length);
+  const keep: string[] = [];
+  const nested: string[] = [];
+  for (const r of all) {
+    if (keep.some((k) => k === '' || r.startsWith(k + '/'))) nested.push(r);
+    else keep.push(r);
+  }
+  return { keep, nested };
+}
+
+/**
+ * Resolve an evidence-relative path with symlinks interpreted inside the evidence (as if chrooted):
+ * an absolute link target is taken from the evidence root, `..` never climbs above it.
+ * Returns null when the path does not exist in the evidence.
+ */
+export async function resolveInEvidence(root: string, rel: string, depth = 0): Promise<string | null> {
+  if (depth > 40) return null;
+  const parts = rel.split('/').filter((s) => s && s !== '.');
+  const done: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '..') { done.pop(); continue; }
+    const cur = [...done, part].join('/');
+    let st;
+    try { st = await fsp.lstat(path.join(root, cur)); } catch { return null; }
+    if (st.isSymbolicLink()) {
+      const target = await fsp.readlink(path.join(root, cur));
+      const base = target.startsWith('/') ? target : [...done, target].join('/');
+      const rest = parts.slice(i + 1).join('/');
+      return resolveInEvidence(root, rest ? `${base}/${rest}` : base, depth + 1);
+    }
+    done.push(part);
+  }
+  return done.join('/');
+}
+
+async function isDir(root: string, rel: string): Promise<boolean> {
+  try { return (await fsp.lstat(path.join(root, rel))).isDirectory(); } catch { return false; }
+}
+
+/** A directory that holds `containers/` or `image/`: it looks like a Docker data root. */
+async function looksLikeDataRoot(root: string, rel: string): Promise<boolean> {
+  return (await isDir(root, rel ? `${rel}/containers` : 'containers')) || (await isDir(root, rel ? `${rel}/image` : 'image'));
+}
+
+/** Read `etc/docker/daemon.json` of a file-system root for `data-root` (or the legacy `graph`). */
+async function daemonJsonRoots(root: string, warnings: Warnings): Promise<string[]> {
+  const rel = await resolveInEvidence(root, 'etc/docker/daemon.json');
+  if (!rel) return [];
+  try {
+    const fh = await fsp.open(path.join(root, rel), 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size > 1 << 20) return [];
+      const cfg = JSON.parse((await fh.readFile()).toString('utf8')) as Record<string, unknown>;
+      return ['data-root', 'graph'].map((k) => cfg[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    warnings.add({ kind: 'bad-json', artifact: 'daemon.json', evidence: rel, offset: 0, message: `cannot read data-root from daemon.json: ${(e as Error).message}` });
+    return [];
+  }
+}
+
+/**
+ * Data roots in a directory evidence: the evidence itself, a `docker/` folder in it (an unpacked
+ * data-root archive), the `data-root`/`graph` of `etc/docker/daemon.json`, `var/lib/docker`, and
+ * rootless roots `home/<user>/.local/share/docker` and `root/.local/share/docker`.
+ */
+export async function findDirectoryDataRoots(root: string, warnings: Warnings): Promise<string[]> {
+  const candidates: string[] = ['', 'docker'];
+  candidates.push(...(await daemonJsonRoots(root, warnings)).map((p) => p.replace(/^\/+/, '')));
+  candidates.push('var/lib/docker', 'root/.local/share/docker');
+  try {
+    for (const user of (await fsp.readdir(path.join(root, 'home'))).sort()) candidates.push(`home/${user}/.local/share/docker`);
+  } catch { /* no home */ }
+  const found: string[] = [];
+  for (const c of candidates) {
+    const resolved = c === '' ? '' : await resolveInEvidence(root, c);
+    if (resolved === null || found.includes(resolved)) continue;
+    if (await looksLikeDataRoot(root, resolved)) found.push(resolved);
+  }
+  return outermostRoots(found).keep;
+}

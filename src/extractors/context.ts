@@ -1,0 +1,37 @@
+import type { FieldValue, TimelineEvent } from '../events/event.js';
+import type { ContainerConfigRecord } from './container-config.js';
+import type { HostConfigRecord } from './hostconfig.js';
+
+/** What the first pass learnt about containers, used to attribute every later event. */
+export class Context {
+  readonly containers = new Map<string, ContainerConfigRecord>();
+  readonly hostconfigs = new Map<string, HostConfigRecord>();
+
+  constructor(readonly evidenceSource: string, readonly evidenceKind: 'OS' | 'TAR', readonly hostname: string | null) {}
+
+  /** Container id, name and image for an event; unknown containers keep their id only. */
+  attribution(containerId: string | undefined): Pick<TimelineEvent, 'containerId' | 'containerName' | 'imageId'> {
+    if (!containerId) return {};
+    const c = this.containers.get(containerId);
+    const out: Pick<TimelineEvent, 'containerId' | 'containerName' | 'imageId'> = { containerId };
+    if (c?.name) out.containerName = c.name;
+    if (c?.imageId) out.imageId = c.imageId;
+    return out;
+  }
+
+  /** The name to show in messages: the container name, else the short id. */
+  label(containerId: string): string {
+    return this.containers.get(containerId)?.name ?? containerId.slice(0, 12);
+  }
+
+  /** Fields every event of a container carries: image name and the risky host settings. */
+  containerFields(containerId: string | undefined): Record<string, FieldValue> {
+    if (!containerId) return {};
+    const f: Record<string, FieldValue> = {};
+    const c = this.containers.get(containerId);
+    if (c?.imageName) f.image_name = c.imageName;
+    const h = this.hostconfigs.get(containerId);
+    if (h && h.risks.length) f.risky_settings = h.risks.join('; ');
+    return f;
+  }
+}

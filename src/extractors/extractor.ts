@@ -1,0 +1,41 @@
+import type { Readable } from 'node:stream';
+import type { EvidenceEntry } from '../evidence/entry.js';
+import type { TimelineEvent } from '../events/event.js';
+import type { Context } from './context.js';
+import type { Warning } from '../warnings.js';
+
+/** Where an artifact sits: the data root it belongs to and its path inside that root. */
+export interface ArtifactRef {
+  /** Evidence-relative path of the data root (`''` when the evidence is the data root). */
+  root: string;
+  /** Path relative to the data root (`containers/<id>/config.v2.json`). */
+  rel: string;
+  entry: EvidenceEntry;
+}
+
+export interface ExtractOutput<R> {
+  record(r: R): void;
+  warn(w: Omit<Warning, 'evidence' | 'artifact'> & Partial<Pick<Warning, 'evidence' | 'artifact'>>): void;
+}
+
+/**
+ * One artifact kind. An extractor turns one evidence entry into typed records; its time map
+ * (a sibling `*.timemap.ts`) turns each record into timeline events.
+ *
+ * `context` extractors run in a first pass over the evidence (small files: configs) so that
+ * every event of the second pass (`content`: logs, file times) can name its container.
+ */
+export interface Extractor<R = unknown> {
+  readonly name: string;
+  /** Human name of the artifact, used in warnings. */
+  readonly artifact: string;
+  readonly phase: 'context' | 'content';
+  /** `content`: the entry's bytes are streamed to `extract`; `meta`: only its metadata. */
+  readonly needs: 'content' | 'meta';
+  /** Matches a path relative to the data root. */
+  match(rel: string, entry: EvidenceEntry): boolean;
+  extract(ref: ArtifactRef, input: Readable | null, out: ExtractOutput<R>): Promise<void>;
+  /** Context-phase records are kept until the pass ends; this stores them into the context. */
+  remember?(r: R, ctx: Context): void;
+  toEvents(r: R, ctx: Context): Iterable<TimelineEvent>;
+}

@@ -1,0 +1,133 @@
+import type { Extractor } from './extractor.js';
+import { containerPath } from './paths.js';
+import { isObject } from './read-bounded.js';
+import { LineSplitter } from './line-splitter.js';
+import { maybeGunzip } from './gzip-input.js';
+import { parseRfc3339 } from '../time/nanotime.js';
+import { logLineEvents } from './log-line.timemap.js';
+
+/** One log message as the container wrote it (chunks of a split line joined back). */
+export interface LogLineRecord {
+  containerId: string;
+  timeNs: bigint;
+  /** The time text as stored (json-file) or null (local driver: integer ns). */
+  timeRaw: string | null;
+  stream: string;
+  /** The text without its trailing newline. */
+  text: string;
+  /** Byte offset of the (first chunk's) record in the artifact; decompressed stream for `.gz`. */
+  offset: number;
+  /** Number of chunks joined (1 when the line was not split). */
+  chunks: number;
+  /** The last chunk had no newline: output still unterminated when the file ended. */
+  unterminated: boolean;
+  attrs: Record<string, string> | null;
+  evidence: string;
+  /** `json-file` or `local`. */
+  driver: 'json-file' | 'local';
+  compressed: boolean;
+  rotation: number;
+}
+
+/** `<id>-json.log`, `.N`, `.N.gz` → rotation number (0 = current file). */
+export function jsonLogRotation(rest: string, id: string): number | null {
+  const m = /^(.+)-json\.log(?:\.(\d+))?(?:\.gz)?$/.exec(rest);
+  if (!m || m[1] !== id) return null;
+  return m[2] ? Number(m[2]) : 0;
+}
+
+/** Joins the chunks Docker split at 16 KiB: a chunk whose text lacks a trailing `\n` continues in the next one of its stream. */
+export class PartialJoiner {
+  private pending = new Map<string, LogLineRecord>();
+  constructor(private readonly emit: (r: LogLineRecord) => void, private readonly maxJoined = 64 * 1024 * 1024) {}
+
+  add(r: LogLineRecord, complete: boolean): void {
+    const prev = this.pending.get(r.stream);
+    let cur = r;
+    if (prev) {
+      prev.text += r.text;
+      prev.chunks += 1;
+      cur = prev;
+    }
+    if (complete || cur.text.length > this.maxJoined) {
+      this.pending.delete(r.stream);
+      cur.unterminated = !complete;
+      this.emit(cur);
+    } else {
+      this.pending.set(r.stream, cur);
+    }
+  }
+
+  /** End of file: what is still open was never terminated; it is kept, marked so. */
+  flush(): void {
+    for (const r of this.pending.values()) {
+      r.unterminated = true;
+      this.emit(r);
+    }
+    this.pending.clear();
+  }
+}
+
+/** json-file driver logs: `containers/<id>/<id>-json.log` and its rotations (`.N`, `.N.gz`). */
+export const jsonFileLog: Extractor<LogLineRecord> = {
+  name: 'json_file_log',
+  artifact: 'json-file log',
+  phase: 'content',
+  needs: 'content',
+  match(rel) {
+    const p = containerPath(rel);
+    return p !== null && !p.rest.includes('/') && jsonLogRotation(p.rest, p.id) !== null;
+  },
+  async extract(ref, input, out) {
+    if (!input) return;
+    const { id, rest } = containerPath(ref.rel)!;
+    const rotation = jsonLogRotation(rest, id)!;
+    let compressed = false;
+    const joiner = new PartialJoiner((r) => out.record(r));
+    const splitter = new LineSplitter(
+      (line, offset) => {
+        if (line.length === 0) return;
+        let obj: unknown;
+        try {
+          obj = JSON.parse(line.toString('utf8'));
+        } catch (e) {
+          out.warn({ kind: 'bad-json', offset, message: `log line is not JSON (${(e as Error).message}): ${JSON.stringify(line.subarray(0, 200).toString('utf8'))}${line.length > 200 ? '...' : ''}` });
+          return;
+        }
+        if (!isObject(obj) || typeof obj.time !== 'string') {
+          out.warn({ kind: 'bad-log-entry', offset, message: 'log line has no "time" string; no event made' });
+          return;
+        }
+        const t = parseRfc3339(obj.time);
+        if (!t) {
+          out.warn({ kind: 'bad-time', offset, message: `log line time ${JSON.stringify(obj.time)} is not RFC 3339 (or is the zero time); no event made` });
+          return;
+        }
+        const log = typeof obj.log === 'string' ? obj.log : '';
+        const complete = log.endsWith('\n');
+        let attrs: Record<string, string> | null = null;
+        if (isObject(obj.attrs)) {
+          attrs = {};
+          for (const [k, v] of Object.entries(obj.attrs)) attrs[k] = String(v);
+        }
+        joiner.add({
+          containerId: id, timeNs: t.ns, timeRaw: obj.time, stream: typeof obj.stream === 'string' ? obj.stream : '',
+          text: complete ? log.slice(0, -1) : log, offset, chunks: 1, unterminated: false, attrs,
+          evidence: ref.entry.path, driver: 'json-file', compressed, rotation,
+        }, complete);
+      },
+      (offset, length) => out.warn({ kind: 'overlong-line', offset, message: `log line of ${length} bytes exceeds the ${16} MiB line limit; skipped` }),
+    );
+    const chunks = maybeGunzip(
+      input,
+      () => { compressed = true; },
+      (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; lines before it are kept` }),
+    );
+    for await (const chunk of chunks) splitter.push(chunk);
+    const before = splitter.bytes;
+    splitter.end();
+    joiner.flush();
+    void before;
+  },
+  toEvents: logLineEvents,
+};

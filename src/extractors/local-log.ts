@@ -1,0 +1,124 @@
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import type { Extractor } from './extractor.js';
+import { containerPath } from './paths.js';
+import { maybeGunzip } from './gzip-input.js';
+import { decodeBytes } from './bytes-text.js';
+import { PartialJoiner, type LogLineRecord } from './json-file-log.js';
+import { logLineEvents } from './log-line.timemap.js';
+
+/** Docker's reader rejects records larger than this. */
+const MAX_RECORD = 1_000_000;
+
+export interface LocalEntry {
+  source: string;
+  timeNano: bigint;
+  line: Uint8Array;
+  partial: boolean;
+  attrs: Record<string, string> | null;
+}
+
+/** Decode one `LogEntry` protobuf (moby api/types/plugins/logdriver/entry.proto). */
+export function decodeLogEntry(bytes: Uint8Array): LocalEntry {
+  const r = new BinaryReader(bytes);
+  const e: LocalEntry = { source: '', timeNano: 0n, line: new Uint8Array(0), partial: false, attrs: null };
+  while (r.pos < r.len) {
+    const [no, wt] = r.tag();
+    if (no === 1 && wt === WireType.LengthDelimited) e.source = r.string();
+    else if (no === 2 && wt === WireType.Varint) e.timeNano = BigInt(r.int64());
+    else if (no === 3 && wt === WireType.LengthDelimited) e.line = r.bytes();
+    else if (no === 4 && wt === WireType.Varint) e.partial = r.bool();
+    else if (no === 6 && wt === WireType.LengthDelimited) {
+      const sub = new BinaryReader(r.bytes());
+      let key = '';
+      let value = '';
+      while (sub.pos < sub.len) {
+        const [sno, swt] = sub.tag();
+        if (sno === 1 && swt === WireType.LengthDelimited) key = sub.string();
+        else if (sno === 2 && swt === WireType.LengthDelimited) value = sub.string();
+        else sub.skip(swt);
+      }
+      (e.attrs ??= {})[key] = value;
+    } else r.skip(wt);
+  }
+  return e;
+}
+
+/** `local-logs/container.log(.N)(.gz)` and the dual-logging cache `container-cached.log`. */
+export function localLogRotation(rest: string): number | null {
+  const m = /^(?:local-logs\/container|container-cached)\.log(?:\.(\d+))?(?:\.gz)?$/.exec(rest);
+  return m ? (m[1] ? Number(m[1]) : 0) : null;
+}
+
+/** local driver logs: length-framed protobuf records (uint32 BE size, LogEntry, size again). */
+export const localLog: Extractor<LogLineRecord> = {
+  name: 'local_log',
+  artifact: 'local-driver log',
+  phase: 'content',
+  needs: 'content',
+  match(rel) {
+    const p = containerPath(rel);
+    return p !== null && localLogRotation(p.rest) !== null;
+  },
+  async extract(ref, input, out) {
+    if (!input) return;
+    const { id, rest } = containerPath(ref.rel)!;
+    const rotation = localLogRotation(rest)!;
+    let compressed = false;
+    const joiner = new PartialJoiner((r) => out.record(r));
+    let buf: Buffer = Buffer.alloc(0);
+    let offset = 0; // offset of buf[0] in the (decompressed) stream
+    let broken = false;
+    const chunks = maybeGunzip(
+      input,
+      () => { compressed = true; },
+      (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; records before it are kept` }),
+    );
+    for await (const chunk of chunks) {
+      if (broken) continue;
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      let pos = 0;
+      while (buf.length - pos >= 4) {
+        const n = buf.readUInt32BE(pos);
+        if (n > MAX_RECORD) {
+          out.warn({ kind: 'bad-record', offset: offset + pos, message: `record size ${n} exceeds ${MAX_RECORD}: framing lost; the rest of the file is not read` });
+          broken = true;
+          break;
+        }
+        if (buf.length - pos < 8 + n) break;
+        const trailer = buf.readUInt32BE(pos + 4 + n);
+        if (trailer !== n) {
+          out.warn({ kind: 'bad-record', offset: offset + pos, message: `record size ${n} and trailing size ${trailer} differ: framing lost; the rest of the file is not read` });
+          broken = true;
+          break;
+        }
+        let e: LocalEntry;
+        try {
+          e = decodeLogEntry(buf.subarray(pos + 4, pos + 4 + n));
+        } catch (err) {
+          out.warn({ kind: 'bad-record', offset: offset + pos, message: `LogEntry does not decode (${(err as Error).message}); skipped` });
+          pos += 8 + n;
+          continue;
+        }
+        const { text, escaped } = decodeBytes(e.line);
+        if (e.timeNano === 0n) {
+          out.warn({ kind: 'bad-time', offset: offset + pos, message: `record has no time_nano; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
+          pos += 8 + n;
+          continue;
+        }
+        const attrs = escaped ? { ...(e.attrs ?? {}), bytes_escaped: 'invalid UTF-8 bytes written as \\xNN' } : e.attrs;
+        joiner.add({
+          containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, text, offset: offset + pos, chunks: 1,
+          unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed, rotation,
+        }, !e.partial);
+        pos += 8 + n;
+      }
+      offset += pos;
+      buf = buf.subarray(pos);
+    }
+    if (!broken && buf.length > 0) {
+      out.warn({ kind: 'truncated', offset, message: `${buf.length} trailing bytes do not make a whole record (truncated file)` });
+    }
+    joiner.flush();
+  },
+  toEvents: logLineEvents,
+};

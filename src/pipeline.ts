@@ -1,0 +1,121 @@
+import type { Readable } from 'node:stream';
+import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entry.js';
+import { DirectorySource } from './evidence/directory-source.js';
+import { findDirectoryDataRoots, outermostRoots, splitContainerPath } from './evidence/locate.js';
+import type { ArtifactRef, Extractor, ExtractOutput } from './extractors/extractor.js';
+import { EXTRACTORS } from './extractors/index.js';
+import { Context } from './extractors/context.js';
+import type { TimelineEvent } from './events/event.js';
+import type { Warnings } from './warnings.js';
+
+export interface ExtractOptions {
+  hostname: string | null;
+  extractors?: readonly Extractor<any>[];
+}
+
+export interface SourceResult {
+  context: Context;
+  roots: string[];
+  events: number;
+}
+
+function outputFor<R>(ex: Extractor<R>, ref: ArtifactRef, warnings: Warnings, onRecord: (r: R) => void): ExtractOutput<R> {
+  return {
+    record: onRecord,
+    warn: (w) => warnings.add({ artifact: ex.artifact, evidence: ref.entry.path, ...w }),
+  };
+}
+
+/** Run one walk over the evidence with the extractors of one phase. */
+async function runPhase(
+  src: EvidenceSource, phase: 'context' | 'content', extractors: readonly Extractor<any>[],
+  accept: (root: string) => boolean, descendInto: ((p: string) => boolean) | null,
+  warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown) => void, seenRoots?: Set<string>,
+): Promise<void> {
+  const mine = extractors.filter((e) => e.phase === phase);
+  const plan = (entry: EvidenceEntry): { ref: ArtifactRef; exs: Extractor<any>[] } | null => {
+    const split = splitContainerPath(entry.path);
+    if (!split) return null;
+    seenRoots?.add(split.root);
+    if (!accept(split.root)) return null;
+    const exs = mine.filter((e) => e.match(split.rel, entry));
+    return exs.length ? { ref: { root: split.root, rel: split.rel, entry }, exs } : null;
+  };
+  const plans = new Map<string, { ref: ArtifactRef; exs: Extractor<any>[] }>();
+  const visitor: WalkVisitor = {
+    descend: (p) => (descendInto ? descendInto(p) : true),
+    want(entry) {
+      const p = plan(entry);
+      if (!p) return 'skip';
+      plans.set(entry.path, p);
+      return p.exs.some((e) => e.needs === 'content') ? 'content' : 'meta';
+    },
+    async visit(entry, content: Readable | null) {
+      const p = plans.get(entry.path);
+      plans.delete(entry.path);
+      if (!p) return;
+      for (const ex of p.exs) {
+        const out = outputFor(ex, p.ref, warnings, (r) => onRecord(ex, r));
+        try {
+          await ex.extract(p.ref, ex.needs === 'content' ? content : null, out);
+        } catch (e) {
+          out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
+        }
+      }
+      if (content && !content.readableEnded) content.resume();
+    },
+  };
+  await src.walk(visitor);
+}
+
+/**
+ * Extract one evidence source: a first pass reads container configs (so every event can name its
+ * container), a second pass streams logs and file times. Events go to `emit` unsorted.
+ */
+export async function extractSource(src: EvidenceSource, opts: ExtractOptions, warnings: Warnings, emit: (e: TimelineEvent) => void): Promise<SourceResult> {
+  const extractors = opts.extractors ?? EXTRACTORS;
+  const ctx = new Context(src.label, src.kind, opts.hostname);
+  warnings.source = src.label;
+  let events = 0;
+  const send = (e: TimelineEvent): void => { events++; emit(e); };
+
+  // Where the data roots are: by location for a directory, by content for an archive.
+  let dirRoots: string[] | null = null;
+  if (src instanceof DirectorySource) {
+    dirRoots = await findDirectoryDataRoots(src.root, warnings);
+  }
+  const underContainers = (p: string): boolean =>
+    dirRoots!.some((r) => {
+      const c = r ? `${r}/containers` : 'containers';
+      return c === p || c.startsWith(p + '/') || p.startsWith(c + '/');
+    });
+  const descend = dirRoots ? underContainers : null;
+
+  const contextRecords: [Extractor<any>, unknown][] = [];
+  const seen = new Set<string>();
+  await runPhase(src, 'context', extractors, () => true, descend, warnings, (ex, r) => contextRecords.push([ex, r]), seen);
+  const { keep, nested } = outermostRoots(dirRoots ?? seen);
+  for (const n of nested) {
+    warnings.add({ kind: 'nested-data-root', artifact: 'data root', evidence: n, offset: 0, message: 'a Docker data root inside another one (docker-in-docker, or a copy inside a layer or volume); not read as host containers' });
+  }
+  if (keep.length === 0) {
+    warnings.add({ kind: 'no-data-root', artifact: 'data root', evidence: '', offset: 0, message: 'no Docker data root (a folder with containers/<id>/) found in this evidence' });
+    return { context: ctx, roots: [], events };
+  }
+  const accept = (root: string): boolean => keep.includes(root);
+  const kept = contextRecords.filter(([ex, r]) => accept(rootOf(ex, r)));
+  for (const [ex, r] of kept) ex.remember?.(r, ctx);
+  for (const [ex, r] of kept) for (const e of ex.toEvents(r, ctx)) send(e);
+
+  await runPhase(src, 'content', extractors, accept, descend, warnings, (ex, r) => {
+    for (const e of ex.toEvents(r, ctx)) send(e);
+  });
+  return { context: ctx, roots: keep, events };
+}
+
+/** The data root a context record came from (records carry their evidence path). */
+function rootOf(_ex: Extractor<any>, r: unknown): string {
+  const ev = (r as { evidence?: string }).evidence;
+  if (typeof ev === 'string') return splitContainerPath(ev)?.root ?? '';
+  return '';
+}

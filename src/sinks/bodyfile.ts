@@ -1,0 +1,58 @@
+import type { Sink } from './sink.js';
+import { macbOf, type TimelineEvent } from '../events/event.js';
+import { floorDiv, NS_PER_SECOND } from '../time/nanotime.js';
+import { displayName } from './l2tcsv.js';
+
+/**
+ * Escape a bodyfile name so Debian's mactime keeps it: mactime splits on every `|` and then
+ * %XX-decodes each field, so `%`, `|` and control characters are written as `%25`, `%7C`, `%0A`...
+ * (`\|`, which newer fls and plaso use, makes mactime drop the line: Sleuth Kit issue 2124).
+ */
+export function escapeBodyName(name: string): string {
+  return name.replace(/[%|\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** `seconds.nnnnnnnnn` (mactime truncates to seconds; plaso reads the fraction). */
+export function bodyTime(ns: bigint): string {
+  const s = floorDiv(ns, NS_PER_SECOND);
+  return `${s}.${(ns - s * NS_PER_SECOND).toString().padStart(9, '0')}`;
+}
+
+/**
+ * Which of the four columns (atime, mtime, ctime, crtime) an event's time goes in: the plaso MACB
+ * letter of its description (M → mtime, A → atime, C → ctime, B → crtime); a description with no
+ * letter (`End Time`, `Health Check Start Time`) goes in ctime, the "state changed" column.
+ */
+export function bodyColumn(desc: string): 0 | 1 | 2 | 3 {
+  const m = macbOf(desc);
+  if (m[0] === 'M') return 1;
+  if (m[1] === 'A') return 0;
+  if (m[3] === 'B') return 3;
+  return 2;
+}
+
+/**
+ * Sleuth Kit 3.x bodyfile: `MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime`, one line per
+ * event, the event's time in one column and 0 in the others. File events carry the file's path, mode,
+ * owner and size; other events a descriptive name `[docker:<kind>] <message> (<evidence>@<offset>)`.
+ */
+export class BodyfileSink implements Sink {
+  header(): string {
+    return '';
+  }
+
+  write(e: TimelineEvent): string {
+    const times = ['0', '0', '0', '0'];
+    times[bodyColumn(e.timestampDesc)] = bodyTime(e.timeNs);
+    if (e.stat) {
+      const name = escapeBodyName(displayName(e) + (e.fields.link_target ? ` -> ${String(e.fields.link_target)}` : ''));
+      return `0|${name}|${e.stat.inode}|${e.stat.mode}|${e.stat.uid ?? 0}|${e.stat.gid ?? 0}|${e.stat.size}|${times.join('|')}\n`;
+    }
+    const name = escapeBodyName(`[docker:${e.kind}] ${e.message} (${displayName(e)}@${e.offset})`);
+    return `0|${name}|0|----------|0|0|0|${times.join('|')}\n`;
+  }
+
+  end(): string {
+    return '';
+  }
+}

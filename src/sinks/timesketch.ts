@@ -1,0 +1,82 @@
+import type { Sink, SinkInfo } from './sink.js';
+import type { TimelineEvent } from '../events/event.js';
+import { flatFields } from './sink.js';
+import { displayName } from './l2tcsv.js';
+import { formatUtcNs, nsToMicros, floorDiv, NS_PER_SECOND } from '../time/nanotime.js';
+import { ZoneRenderer } from '../time/zone.js';
+import { csvCell } from './csv-cell.js';
+
+/** Timesketch's three required keys first, then plaso-like keys, then every event field. */
+export const TIMESKETCH_FIXED = [
+  'message', 'datetime', 'timestamp', 'timestamp_desc', 'time_ns', 'kind', 'source_short', 'source_long', 'data_type',
+  'parser', 'display_name', 'evidence_source', 'evidence', 'offset', 'container_id', 'container_name', 'image_id', 'stream', 'inode',
+] as const;
+
+/**
+ * The Timesketch view of an event: `datetime` ISO 8601 with the offset of the output zone and 6 fraction
+ * digits (Timesketch keeps microseconds), `timestamp` in microseconds (truncated, as plaso does), and the
+ * full nanosecond time in `time_ns` so nothing is lost.
+ */
+export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<string, string | number | boolean | null> {
+  const r = zone.render(e.timeNs);
+  const micros = Number(floorDiv(e.timeNs - floorDiv(e.timeNs, NS_PER_SECOND) * NS_PER_SECOND, 1000n));
+  const iso = r.iso.replace(/([+-]\d\d:\d\d|Z)$/, `.${String(micros).padStart(6, '0')}$1`);
+  const o: Record<string, string | number | boolean | null> = {
+    message: e.message,
+    datetime: iso,
+    timestamp: Number(nsToMicros(e.timeNs)),
+    timestamp_desc: e.timestampDesc,
+    time_ns: formatUtcNs(e.timeNs),
+    kind: e.kind,
+    source_short: e.source,
+    source_long: e.sourcetype,
+    data_type: e.dataType,
+    parser: e.parser,
+    display_name: displayName(e),
+    evidence_source: e.evidenceSource,
+    evidence: e.evidence,
+    offset: e.offset,
+  };
+  for (const [k, v] of Object.entries(flatFields(e))) if (!(k in o)) o[k] = v;
+  return o;
+}
+
+export class TimesketchJsonlSink implements Sink {
+  private readonly zone: ZoneRenderer;
+  constructor(zone: string) {
+    this.zone = new ZoneRenderer(zone);
+  }
+  header(): string {
+    return '';
+  }
+  write(e: TimelineEvent): string {
+    return JSON.stringify(timesketchObject(e, this.zone)) + '\n';
+  }
+  end(): string {
+    return '';
+  }
+}
+
+/** Timesketch CSV: a header row, then one quoted row per event; cells guarded against formula injection unless disabled. */
+export class TimesketchCsvSink implements Sink {
+  private columns: string[] = [];
+  private readonly zone: ZoneRenderer;
+  constructor(zone: string, private readonly guard: boolean) {
+    this.zone = new ZoneRenderer(zone);
+  }
+  header(info: SinkInfo): string {
+    const fixed = new Set<string>(TIMESKETCH_FIXED);
+    this.columns = [...TIMESKETCH_FIXED, ...info.fieldNames.filter((f) => !fixed.has(f)).sort()];
+    return this.columns.map((c) => csvCell(c, false)).join(',') + '\r\n';
+  }
+  write(e: TimelineEvent): string {
+    const o = timesketchObject(e, this.zone);
+    return this.columns.map((c) => {
+      const v = o[c];
+      return v === undefined || v === null ? '' : csvCell(String(v), this.guard && typeof v === 'string');
+    }).join(',') + '\r\n';
+  }
+  end(): string {
+    return '';
+  }
+}
