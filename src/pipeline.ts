@@ -30,7 +30,7 @@ function outputFor<R>(ex: Extractor<R>, ref: ArtifactRef, warnings: Warnings, on
 async function runPhase(
   src: EvidenceSource, phase: 'context' | 'content', extractors: readonly Extractor<any>[],
   accept: (root: string) => boolean, descendInto: ((p: string) => boolean) | null,
-  warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown) => void, seenRoots?: Set<string>,
+  warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown, ref: ArtifactRef) => void, seenRoots?: Set<string>,
 ): Promise<void> {
   const mine = extractors.filter((e) => e.phase === phase);
   const plan = (entry: EvidenceEntry): { ref: ArtifactRef; exs: Extractor<any>[] } | null => {
@@ -55,7 +55,7 @@ async function runPhase(
       plans.delete(entry.path);
       if (!p) return;
       for (const ex of p.exs) {
-        const out = outputFor(ex, p.ref, warnings, (r) => onRecord(ex, r));
+        const out = outputFor(ex, p.ref, warnings, (r) => onRecord(ex, r, p.ref));
         try {
           await ex.extract(p.ref, ex.needs === 'content' ? content : null, out);
         } catch (e) {
@@ -91,9 +91,9 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     });
   const descend = dirRoots ? underContainers : null;
 
-  const contextRecords: [Extractor<any>, unknown][] = [];
+  const contextRecords: [Extractor<any>, unknown, string][] = [];
   const seen = new Set<string>();
-  await runPhase(src, 'context', extractors, () => true, descend, warnings, (ex, r) => contextRecords.push([ex, r]), seen);
+  await runPhase(src, 'context', extractors, () => true, descend, warnings, (ex, r, ref) => contextRecords.push([ex, r, ref.root]), seen);
   const { keep, nested } = outermostRoots(dirRoots ?? seen);
   for (const n of nested) {
     warnings.add({ kind: 'nested-data-root', artifact: 'data root', evidence: n, offset: 0, message: 'a Docker data root inside another one (docker-in-docker, or a copy inside a layer or volume); not read as host containers' });
@@ -103,7 +103,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     return { context: ctx, roots: [], events };
   }
   const accept = (root: string): boolean => keep.includes(root);
-  const kept = contextRecords.filter(([ex, r]) => accept(rootOf(ex, r)));
+  const kept = contextRecords.filter(([, , root]) => accept(root));
   for (const [ex, r] of kept) ex.remember?.(r, ctx);
   for (const [ex, r] of kept) for (const e of ex.toEvents(r, ctx)) send(e);
 
@@ -111,11 +111,4 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     for (const e of ex.toEvents(r, ctx)) send(e);
   });
   return { context: ctx, roots: keep, events };
-}
-
-/** The data root a context record came from (records carry their evidence path). */
-function rootOf(_ex: Extractor<any>, r: unknown): string {
-  const ev = (r as { evidence?: string }).evidence;
-  if (typeof ev === 'string') return splitContainerPath(ev)?.root ?? '';
-  return '';
 }

@@ -10,6 +10,7 @@ export interface HostConfigRecord {
   fields: Record<string, FieldValue>;
   /** Human phrases for risky settings (`privileged`, `cap-add ALL`, `bind /etc:/hostetc:ro`). */
   risks: string[];
+  evidence: string;
 }
 
 const list = (v: unknown): string | null => (Array.isArray(v) && v.length ? v.map(String).join(', ') : null);
@@ -64,6 +65,7 @@ export const hostConfig: Extractor<HostConfigRecord> = {
         log_options: Object.keys(lcConfig).length ? Object.entries(lcConfig).map(([k, v]) => `${k}=${String(v)}`).join(', ') : null,
       },
       risks: hostConfigRisks(h),
+      evidence: ref.entry.path,
     });
   },
   remember(r, ctx) {
