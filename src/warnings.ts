@@ -26,8 +26,14 @@ export class Warnings {
     if (file) this.out = createWriteStream(file, { flags: 'w' });
   }
 
+  private readonly seen = new Set<string>();
+
+  /** Add a warning; an exact repeat (a second pass over the same broken archive) is not counted twice. */
   add(w: Warning): void {
     const full = { ...w, evidenceSource: w.evidenceSource ?? this.source };
+    const key = `${full.kind}\0${full.evidenceSource}\0${full.evidence}\0${full.offset}\0${full.message}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size < 100_000) this.seen.add(key);
     this.counts.set(w.kind, (this.counts.get(w.kind) ?? 0) + 1);
     if (this.kept.length < this.keep) this.kept.push(full);
     this.out?.write(JSON.stringify(full) + '\n');

@@ -41,7 +41,11 @@ export function resolveFormat(a: Pick<ExtractArgs, 'format' | 'output'>): Format
 /** `docker-timeline extract`: evidence → sorted timeline. Returns the exit code. */
 export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const format = resolveFormat(a);
-  new ZoneRenderer(a.timezone); // validates the zone before any work
+  try {
+    new ZoneRenderer(a.timezone); // validates the zone before any work
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const after = a.after ? parseUserTime(a.after) : null;
   const before = a.before ? parseUserTime(a.before) : null;
   if (a.after && after === null) throw new UsageError(`--after ${a.after} is not ISO 8601`);

@@ -1,0 +1,140 @@
+/**
+ * Run a child process and measure it: wall time, peak RSS (VmHWM polled from /proc/<pid>/status,
+ * plus the exact value the preloaded bench/peak-hook.mjs writes at exit), CPU time, and optionally
+ * the size of files it writes (sort spill runs, output) while it runs.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_DIR = path.dirname(BENCH_DIR);
+export const PEAK_HOOK = path.join(BENCH_DIR, 'peak-hook.mjs');
+
+export interface MeasureOptions {
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Folder the child spills into (polled for `run-*` files under any sub-folder). */
+  spillDir?: string;
+  /** File the child writes its output to (polled: the first byte marks the start of the output phase). */
+  outputFile?: string;
+  /** Scratch file for the exit hook. */
+  peakFile: string;
+  pollMs?: number;
+}
+
+export interface Measured {
+  exitCode: number | null;
+  signal: string | null;
+  wallMs: number;
+  /** Max of polled VmHWM and the exit hook's VmHWM, in MiB. */
+  peakRssMb: number;
+  polledPeakRssMb: number;
+  hookPeakRssMb: number | null;
+  userCpuMs: number | null;
+  systemCpuMs: number | null;
+  /** ms after spawn when the output file first had bytes (null when not watched or never written). */
+  firstOutputMs: number | null;
+  /** Most spill run files seen at once, and their largest total size (MiB). */
+  spillRuns: number;
+  spillMb: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MB = 1024 * 1024;
+
+function vmHwmKb(status: string): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+function spillStats(dir: string): { runs: number; bytes: number } {
+  let runs = 0;
+  let bytes = 0;
+  let subs: string[];
+  try { subs = readdirSync(dir); } catch { return { runs, bytes }; }
+  for (const s of subs) {
+    let names: string[];
+    try { names = readdirSync(path.join(dir, s)); } catch { continue; }
+    for (const n of names) {
+      if (!n.startsWith('run-')) continue;
+      runs++;
+      try { bytes += statSync(path.join(dir, s, n)).size; } catch { /* removed meanwhile */ }
+    }
+  }
+  return { runs, bytes };
+}
+
+/** Spawn `process.execPath` with `args` (the peak hook is preloaded first) and measure it until it exits. */
+export function measure(o: MeasureOptions): Promise<Measured> {
+  rmSync(o.peakFile, { force: true });
+  const pollMs = o.pollMs ?? 50;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', PEAK_HOOK, ...o.args], {
+    cwd: o.cwd ?? REPO_DIR,
+    env: { ...process.env, ...o.env, BENCH_PEAK_FILE: o.peakFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid!;
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
+
+  let polledKb = 0;
+  let firstOutputMs: number | null = null;
+  let spillRuns = 0;
+  let spillBytes = 0;
+  let ticks = 0;
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void readFile(`/proc/${pid}/status`, 'utf8')
+      .then((s) => { polledKb = Math.max(polledKb, vmHwmKb(s)); }, () => {})
+      .finally(() => { polling = false; });
+    ticks++;
+    if (o.outputFile && firstOutputMs === null) {
+      try { if (statSync(o.outputFile).size > 0) firstOutputMs = performance.now() - t0; } catch { /* not yet */ }
+    }
+    if (o.spillDir && ticks % 4 === 0) {
+      const s = spillStats(o.spillDir);
+      spillRuns = Math.max(spillRuns, s.runs);
+      spillBytes = Math.max(spillBytes, s.bytes);
+    }
+  }, pollMs);
+
+  return new Promise((resolve, reject) => {
+    let wallMs = 0;
+    child.on('error', (e) => { clearInterval(timer); reject(e); });
+    child.on('exit', () => {
+      wallMs = performance.now() - t0;
+      clearInterval(timer);
+    });
+    child.on('close', (code, signal) => {
+      if (!wallMs) wallMs = performance.now() - t0;
+      clearInterval(timer);
+      let hook: { vmHwmKb?: number; maxRssKb?: number; userCpuMs?: number; systemCpuMs?: number } | null = null;
+      if (existsSync(o.peakFile)) {
+        try { hook = JSON.parse(readFileSync(o.peakFile, 'utf8')) as typeof hook; } catch { hook = null; }
+      }
+      const hookKb = hook ? Math.max(hook.vmHwmKb ?? 0, hook.maxRssKb ?? 0) : null;
+      resolve({
+        exitCode: code, signal, wallMs,
+        peakRssMb: Math.max(polledKb, hookKb ?? 0) / 1024,
+        polledPeakRssMb: polledKb / 1024,
+        hookPeakRssMb: hookKb === null ? null : hookKb / 1024,
+        userCpuMs: hook?.userCpuMs ?? null,
+        systemCpuMs: hook?.systemCpuMs ?? null,
+        firstOutputMs,
+        spillRuns,
+        spillMb: spillBytes / MB,
+        stdout, stderr,
+      });
+    });
+  });
+}

@@ -1,0 +1,95 @@
+import test from 'ava';
+import { extract } from '../helpers/run.ts';
+import { ID, configV2, dockerGzip, logLine, makeTree } from '../helpers/dataroot.ts';
+
+const c = `containers/${ID}`;
+
+test('lines Docker split at 16 KiB are joined back into one event with the first chunk\'s time and offset', async (t) => {
+  const big = 'x'.repeat(16384);
+  const body = logLine(big, '2026-01-02T03:04:06Z') + logLine(big, '2026-01-02T03:04:06Z') + logLine('tail\n', '2026-01-02T03:04:06Z')
+    + logLine('next\n', '2026-01-02T03:04:07.000000001Z');
+  const root = makeTree({ [`${c}/config.v2.json`]: configV2(ID), [`${c}/${ID}-json.log`]: body });
+  const { events, warnings } = await extract([root]);
+  const logs = events.filter((e) => e.kind === 'container.log');
+  t.is(logs.length, 2);
+  t.is(logs[0]!.message, `[test] stdout: ${big}${big}tail`);
+  t.is(logs[0]!.fields.partial_chunks, 3);
+  t.is(logs[0]!.offset, 0);
+  t.is(logs[1]!.offset, Buffer.byteLength(body) - Buffer.byteLength(logLine('next\n', '2026-01-02T03:04:07.000000001Z')));
+  t.is(logs[1]!.timeNs, 1767323047000000001n);
+  t.is(warnings.total, 0);
+});
+
+test('stdout and stderr partials interleaved are joined per stream', async (t) => {
+  const body = logLine('out-a', '2026-01-02T03:04:06Z') + logLine('err line\n', '2026-01-02T03:04:06.1Z', 'stderr') + logLine('out-b\n', '2026-01-02T03:04:06.2Z');
+  const root = makeTree({ [`${c}/config.v2.json`]: configV2(ID), [`${c}/${ID}-json.log`]: body });
+  const { events } = await extract([root]);
+  const logs = events.filter((e) => e.kind === 'container.log').map((e) => e.message);
+  t.deepEqual(logs, ['[test] stdout: out-aout-b', '[test] stderr: err line']);
+});
+
+test('an unterminated last message is kept and marked; attrs and stream are kept', async (t) => {
+  const body = JSON.stringify({ log: 'hello\n', stream: 'stderr', attrs: { tag: 'web', env: 'prod' }, time: '2026-01-02T03:04:06Z' }) + '\n' + logLine('no newline at exit', '2026-01-02T03:04:08Z');
+  const root = makeTree({ [`${c}/config.v2.json`]: configV2(ID), [`${c}/${ID}-json.log`]: body });
+  const { events } = await extract([root]);
+  const logs = events.filter((e) => e.kind === 'container.log');
+  t.is(logs[0]!.stream, 'stderr');
+  t.is(logs[0]!.fields.attr_tag, 'web');
+  t.is(logs[0]!.fields.attr_env, 'prod');
+  t.is(logs[1]!.fields.unterminated, true);
+  t.is(logs[1]!.message, '[test] stdout: no newline at exit');
+});
+
+test('a broken line, a truncated last line and a bad time are warnings with offsets; every other line is kept', async (t) => {
+  const good1 = logLine('one\n', '2026-01-02T03:04:06Z');
+  const broken = '{"log":"two\\n","stream":"std\n';
+  const badTime = logLine('three\n', 'yesterday');
+  const good2 = logLine('four\n', '2026-01-02T03:04:09Z');
+  const truncated = '{"log":"fi';
+  const body = good1 + broken + badTime + good2 + truncated;
+  const root = makeTree({ [`${c}/config.v2.json`]: configV2(ID), [`${c}/${ID}-json.log`]: body });
+  const { events, warnings } = await extract([root]);
+  t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => e.message), ['[test] stdout: one', '[test] stdout: four']);
+  const w = warnings.list.map((x) => [x.kind, x.offset, x.evidence.endsWith(`${ID}-json.log`)]);
+  t.deepEqual(w, [
+    ['bad-json', good1.length, true],
+    ['bad-time', good1.length + broken.length, true],
+    ['bad-json', body.length - truncated.length, true],
+  ]);
+});
+
+test('a corrupt gzip rotation keeps what decompressed before the damage, warns, and the other files are read', async (t) => {
+  const lines = Array.from({ length: 2000 }, (_, i) => logLine(`rotated ${i} ${'y'.repeat(i % 50)}\n`, `2026-01-02T03:04:${String(10 + (i % 40)).padStart(2, '0')}Z`)).join('');
+  const gz = dockerGzip(lines, '2026-01-02T03:04:49Z');
+  const corrupt = Buffer.from(gz);
+  corrupt.fill(0x55, Math.floor(gz.length * 0.6), Math.floor(gz.length * 0.6) + 64);
+  const root = makeTree({
+    [`${c}/config.v2.json`]: configV2(ID),
+    [`${c}/${ID}-json.log`]: logLine('current\n', '2026-01-02T03:05:00Z'),
+    [`${c}/${ID}-json.log.1.gz`]: corrupt,
+    [`${c}/${ID}-json.log.2.gz`]: gz,
+  });
+  const { events, warnings } = await extract([root]);
+  const logs = events.filter((e) => e.kind === 'container.log');
+  const from2 = logs.filter((e) => e.evidence.endsWith('.2.gz'));
+  const from1 = logs.filter((e) => e.evidence.endsWith('.1.gz'));
+  t.is(from2.length, 2000);
+  t.true(from1.length > 0 && from1.length < 2000, `${from1.length} lines before the damage`);
+  t.true(logs.some((e) => e.message.endsWith('current')));
+  const gzw = warnings.list.filter((w) => w.kind === 'bad-gzip');
+  t.is(gzw.length, 1);
+  t.true(gzw[0]!.evidence.endsWith('.1.gz'));
+  t.true(gzw[0]!.offset > 0);
+});
+
+test('an overlong line with no newline is skipped with a warning, memory stays bounded, later lines are kept', async (t) => {
+  const huge = Buffer.alloc(20 * 1024 * 1024, 0x41);
+  const root = makeTree({
+    [`${c}/config.v2.json`]: configV2(ID),
+    [`${c}/${ID}-json.log`]: Buffer.concat([Buffer.from(logLine('before\n', '2026-01-02T03:04:06Z')), huge, Buffer.from('\n' + logLine('after\n', '2026-01-02T03:04:07Z'))]),
+  });
+  const { events, warnings } = await extract([root]);
+  t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => e.message), ['[test] stdout: before', '[test] stdout: after']);
+  t.is(warnings.list[0]!.kind, 'overlong-line');
+  t.is(warnings.list[0]!.offset, Buffer.byteLength(logLine('before\n', '2026-01-02T03:04:06Z')));
+});
