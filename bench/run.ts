@@ -1,0 +1,252 @@
+/**
+ * Throughput and memory benchmark of `docker-timeline extract` on a big json-file log.
+ *
+ *   npm run bench                         # 2048 MB log (takes several minutes)
+ *   npm run bench -- --size-mb 200        # quick run
+ *   npm run bench -- --size-mb 200 --profile --runs 3 --keep
+ *
+ * See bench/README.md for what is measured and the options.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateDataRoot, type GeneratedRoot } from './gen-dataroot.ts';
+import { BENCH_DIR, measure, REPO_DIR, type Measured } from './measure.ts';
+import { formatSummary, loadTsxMaps, mainProfileIn, summarizeProfile, tsxCacheIn, type CpuProfile, type ProfileSummary } from './profile-summary.ts';
+
+const MB = 1024 * 1024;
+const TARGET = { mbps: 100, ratio: 0.6, rssMb: 300, rssForLogMb: 2048 } as const;
+
+const { values: opt } = parseArgs({
+  options: {
+    'size-mb': { type: 'string', default: '2048' },
+    data: { type: 'string' },
+    formats: { type: 'string', default: 'l2tcsv,jsonl' },
+    runs: { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    tmp: { type: 'string' },
+    seed: { type: 'string', default: '20261129' },
+    out: { type: 'string', default: path.join(BENCH_DIR, 'out') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (opt.help) {
+  process.stdout.write(`usage: npm run bench -- [options]
+  --size-mb N       size of the synthetic json-file log (MiB, default 2048)
+  --data DIR        reuse a data root made by an earlier --keep run (no generation)
+  --formats LIST    tool output formats to measure (default l2tcsv,jsonl)
+  --runs N          repeat every measurement N times and keep the fastest (default 1)
+  --profile         also run the tool once (l2tcsv) under node --cpu-prof and summarise it
+  --keep            keep the temporary folder (data root, outputs, profile)
+  --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
+  --seed N          generator seed (default 20261129)
+  --out DIR         where results go (default bench/out)
+`);
+  process.exit(0);
+}
+
+const sizeMb = Number(opt['size-mb']);
+const runs = Math.max(1, Number(opt.runs) || 1);
+const formats = opt.formats.split(',').map((s) => s.trim()).filter(Boolean);
+if (!(sizeMb > 0)) throw new Error(`--size-mb must be a positive number, not ${opt['size-mb']}`);
+
+const work = mkdtempSync(path.join(opt.tmp ?? os.tmpdir(), 'docker-timeline-bench-'));
+const cleanup = (): void => {
+  if (!opt.keep) rmSync(work, { recursive: true, force: true });
+};
+process.on('SIGINT', () => { cleanup(); process.exit(130); });
+process.on('SIGTERM', () => { cleanup(); process.exit(143); });
+
+const log = (s: string): void => { process.stderr.write(s + '\n'); };
+const fmt = (n: number, d = 1): string => n.toFixed(d);
+
+function git(args: string[]): string {
+  try { return execFileSync('git', args, { cwd: REPO_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+}
+
+/** Data root: generated, or reused from --data. */
+function prepare(): GeneratedRoot {
+  if (opt.data) {
+    const root = path.resolve(opt.data);
+    const cdir = path.join(root, 'containers');
+    const id = readdirSync(cdir).find((n) => /^[0-9a-f]{64}$/.test(n));
+    if (!id) throw new Error(`${cdir} holds no container`);
+    const logPath = path.join(cdir, id, `${id}-json.log`);
+    return { root, containerId: id, logPath, logBytes: statSync(logPath).size, lines: 0, stderrLines: 0, firstTime: '', lastTime: '', genMs: 0 };
+  }
+  log(`generating a ${sizeMb} MB json-file log under ${work} ...`);
+  let next = 256 * MB;
+  const g = generateDataRoot({
+    dir: work, sizeBytes: Math.round(sizeMb * MB), seed: Number(opt.seed),
+    onProgress: (b) => { if (b >= next) { log(`  ${Math.round(b / MB)} MB`); next += 256 * MB; } },
+  });
+  log(`  ${fmt(g.logBytes / MB)} MB, ${g.lines} lines (${g.stderrLines} stderr), ${g.firstTime} .. ${g.lastTime}, in ${fmt(g.genMs / 1000)} s (${fmt(g.logBytes / MB / (g.genMs / 1000), 0)} MB/s)`);
+  return g;
+}
+
+interface BareResult { run: Measured; bytes: number; lines: number; loopMs: number }
+
+async function bare(g: GeneratedRoot, i: number): Promise<BareResult> {
+  const run = await measure({
+    args: ['--import', 'tsx', path.join(BENCH_DIR, 'bare-loop.ts'), g.logPath],
+    peakFile: path.join(work, `peak-bare-${i}.json`),
+  });
+  if (run.exitCode !== 0) throw new Error(`bare loop failed (${run.exitCode}): ${run.stderr}`);
+  const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { bytes: number; lines: number; loopMs: number };
+  return { run, ...r };
+}
+
+interface ToolResult { run: Measured; events: number | null; outputMb: number }
+
+async function tool(g: GeneratedRoot, format: string, i: number, extraNodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
+  const out = path.join(work, `out-${format}-${i}.${format === 'jsonl' ? 'jsonl' : 'csv'}`);
+  const spill = path.join(work, `spill-${format}-${i}`);
+  mkdirSync(spill, { recursive: true });
+  const run = await measure({
+    args: [...extraNodeArgs, path.join(REPO_DIR, 'bin', 'docker-timeline.js'), 'extract', g.root, '-o', out, '--format', format, '-q', '--tmp-dir', spill],
+    peakFile: path.join(work, `peak-${format}-${i}.json`),
+    spillDir: spill,
+    outputFile: out,
+    env,
+  });
+  if (run.exitCode !== 0 && run.exitCode !== 3) throw new Error(`docker-timeline ${format} failed (exit ${run.exitCode}, signal ${run.signal}):\n${run.stderr}`);
+  const m = /(\d+) event\(s\) written/.exec(run.stderr);
+  let outputMb = 0;
+  try { outputMb = statSync(out).size / MB; } catch { /* none */ }
+  if (!opt.keep) rmSync(out, { force: true });
+  rmSync(spill, { recursive: true, force: true });
+  if (run.exitCode === 3) log(`  note: ${format} run ended with warnings:\n${run.stderr.split('\n').slice(0, 5).map((l) => '    ' + l).join('\n')}`);
+  return { run, events: m ? Number(m[1]) : null, outputMb };
+}
+
+const best = <T extends { run: Measured }>(xs: T[]): T => xs.reduce((a, b) => (b.run.wallMs < a.run.wallMs ? b : a));
+
+async function main(): Promise<void> {
+  const g = prepare();
+  const logMb = g.logBytes / MB;
+  const bares: BareResult[] = [];
+  const tools = new Map<string, ToolResult[]>(formats.map((f) => [f, []]));
+  for (let i = 0; i < runs; i++) {
+    log(`run ${i + 1}/${runs}: bare loop ...`);
+    const b = await bare(g, i);
+    bares.push(b);
+    log(`  ${fmt(b.run.wallMs / 1000, 2)} s (loop ${fmt(b.loopMs / 1000, 2)} s), ${fmt(logMb / (b.run.wallMs / 1000))} MB/s, peak RSS ${fmt(b.run.peakRssMb, 0)} MB`);
+    for (const f of formats) {
+      log(`run ${i + 1}/${runs}: docker-timeline --format ${f} ...`);
+      const t = await tool(g, f, i);
+      tools.get(f)!.push(t);
+      log(`  ${fmt(t.run.wallMs / 1000, 2)} s, ${fmt(logMb / (t.run.wallMs / 1000))} MB/s, peak RSS ${fmt(t.run.peakRssMb, 0)} MB, ${t.events} events, ${t.run.spillRuns} spill runs`);
+    }
+  }
+  const lines = g.lines || bares[0]!.lines;
+  const b = best(bares);
+  const bareMbps = logMb / (b.run.wallMs / 1000);
+  const bareLoopMbps = logMb / (b.loopMs / 1000);
+
+  const cpuS = (m: Measured): number | null => (m.userCpuMs === null ? null : (m.userCpuMs + (m.systemCpuMs ?? 0)) / 1000);
+  const rows = [...tools.entries()].map(([format, ts]) => {
+    const t = best(ts);
+    const mbps = logMb / (t.run.wallMs / 1000);
+    const extractMs = t.run.firstOutputMs;
+    return {
+      format,
+      wallS: t.run.wallMs / 1000,
+      allWallS: ts.map((x) => x.run.wallMs / 1000),
+      mbps,
+      ratio: mbps / bareMbps,
+      ratioToBareLoopOnly: mbps / bareLoopMbps,
+      peakRssMb: t.run.peakRssMb,
+      polledPeakRssMb: t.run.polledPeakRssMb,
+      hookPeakRssMb: t.run.hookPeakRssMb,
+      cpuS: cpuS(t.run),
+      userCpuS: t.run.userCpuMs === null ? null : t.run.userCpuMs / 1000,
+      systemCpuS: t.run.systemCpuMs === null ? null : t.run.systemCpuMs / 1000,
+      events: t.events,
+      eventsPerS: t.events === null ? null : t.events / (t.run.wallMs / 1000),
+      extractPhaseS: extractMs === null ? null : extractMs / 1000,
+      outputPhaseS: extractMs === null ? null : (t.run.wallMs - extractMs) / 1000,
+      spillRuns: t.run.spillRuns,
+      spillMb: t.run.spillMb,
+      outputMb: t.outputMb,
+      exitCode: t.run.exitCode,
+    };
+  });
+
+  const checks = rows.filter((r) => r.format === 'l2tcsv').flatMap((r) => [
+    { target: `l2tcsv >= ${TARGET.mbps} MB/s of log`, value: r.mbps, pass: r.mbps >= TARGET.mbps },
+    { target: `l2tcsv >= ${TARGET.ratio} of the bare loop`, value: r.ratio, pass: r.ratio >= TARGET.ratio },
+    { target: `peak RSS < ${TARGET.rssMb} MB (for a ${TARGET.rssForLogMb} MB log)`, value: r.peakRssMb, pass: r.peakRssMb < TARGET.rssMb, note: logMb < TARGET.rssForLogMb * 0.95 ? `measured on a ${fmt(logMb, 0)} MB log` : undefined },
+  ]);
+
+  // ---- table
+  const head = ['', 'wall s', 'MB/s', 'ratio', 'peak RSS MB', 'CPU s', 'events', 'extract s', 'sort+write s', 'spill runs/MB', 'output MB'];
+  const table: string[][] = [head];
+  table.push(['bare loop (process)', fmt(b.run.wallMs / 1000, 2), fmt(bareMbps), '1.00', fmt(b.run.peakRssMb, 0), fmt(cpuS(b.run) ?? NaN, 2), String(b.lines), '', '', '', '']);
+  table.push(['bare loop (loop only)', fmt(b.loopMs / 1000, 2), fmt(bareLoopMbps), fmt(bareLoopMbps / bareMbps, 2), '', '', '', '', '', '', '']);
+  for (const r of rows) {
+    table.push([`docker-timeline ${r.format}`, fmt(r.wallS, 2), fmt(r.mbps), fmt(r.ratio, 2), fmt(r.peakRssMb, 0), r.cpuS === null ? '?' : fmt(r.cpuS, 2), String(r.events ?? '?'),
+      r.extractPhaseS === null ? '?' : fmt(r.extractPhaseS, 1), r.outputPhaseS === null ? '?' : fmt(r.outputPhaseS, 1), `${r.spillRuns}/${fmt(r.spillMb, 0)}`, fmt(r.outputMb, 0)]);
+  }
+  const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s`;
+  const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
+  process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
+
+  // ---- profile
+  let profile: (ProfileSummary & { file: string }) | null = null;
+  if (opt.profile) {
+    log('profiling one l2tcsv run (node --cpu-prof) ...');
+    const profDir = path.join(work, 'prof');
+    const tsxTmp = path.join(work, 'prof-tmp'); // fresh TMPDIR: tsx's cache then holds exactly this run's transforms
+    mkdirSync(tsxTmp, { recursive: true });
+    const t = await tool(g, 'l2tcsv', 999, ['--cpu-prof', '--cpu-prof-dir', profDir], { TMPDIR: tsxTmp });
+    const file = mainProfileIn(profDir);
+    const cache = tsxCacheIn(tsxTmp);
+    if (!file || !cache) {
+      log(`  no profile (${file ?? 'no .cpuprofile'}, ${cache ?? 'no tsx cache'})`);
+    } else {
+      const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, loadTsxMaps(cache), REPO_DIR, 15);
+      mkdirSync(opt.out, { recursive: true });
+      const kept = path.join(opt.out, `profile-${Math.round(logMb)}mb.cpuprofile`);
+      copyFileSync(file, kept);
+      profile = { ...s, file: kept };
+      const text = `profiled l2tcsv run: ${fmt(t.run.wallMs / 1000, 2)} s wall (profiler on)\n${formatSummary(s)}`;
+      writeFileSync(path.join(opt.out, `profile-${Math.round(logMb)}mb.txt`), text + '\n');
+      process.stdout.write(`\n${text}\n(profile kept as ${path.relative(REPO_DIR, kept)}; open it in Chrome DevTools > Performance)\n`);
+    }
+  }
+
+  // ---- JSON
+  const result = {
+    date: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memMb: Math.round(os.totalmem() / MB), platform: `${os.platform()} ${os.release()}` },
+    git: { commit: git(['rev-parse', 'HEAD']), dirtySrc: git(['status', '--porcelain', '--', 'src']) !== '' },
+    log: { mb: logMb, bytes: g.logBytes, lines, stderrLines: g.stderrLines || null, generatedS: g.genMs / 1000, firstTime: g.firstTime, lastTime: g.lastTime, reused: Boolean(opt.data) },
+    runs,
+    units: { mb: 1048576, ratio: 'tool MB/s divided by bare-loop (whole process) MB/s' },
+    bareLoop: {
+      wallS: b.run.wallMs / 1000, allWallS: bares.map((x) => x.run.wallMs / 1000), loopS: b.loopMs / 1000, mbps: bareMbps, loopOnlyMbps: bareLoopMbps,
+      peakRssMb: b.run.peakRssMb, cpuS: cpuS(b.run), lines: b.lines,
+    },
+    tool: rows,
+    targets: checks,
+    profile,
+  };
+  mkdirSync(opt.out, { recursive: true });
+  const json = JSON.stringify(result, null, 2) + '\n';
+  writeFileSync(path.join(opt.out, 'results.json'), json);
+  writeFileSync(path.join(opt.out, `results-${Math.round(logMb)}mb.json`), json);
+  log(`\nresults: ${path.relative(REPO_DIR, path.join(opt.out, 'results.json'))} (and results-${Math.round(logMb)}mb.json)`);
+  if (opt.keep) log(`kept: ${work} (data root: ${g.root}; reuse with --data ${g.root})`);
+}
+
+try {
+  await main();
+} finally {
+  cleanup();
+}
