@@ -123,11 +123,14 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
       () => { compressed = true; },
       (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; lines before it are kept` }),
     );
-    for await (const chunk of chunks) splitter.push(chunk);
-    const before = splitter.bytes;
+    try {
+      for await (const chunk of chunks) splitter.push(chunk);
+    } catch (e) {
+      // the artifact itself could not be read to its end (a truncated archive, an I/O error)
+      out.warn({ kind: 'truncated', offset: splitter.bytes, message: `read stopped at offset ${splitter.bytes}: ${(e as Error).message}; lines before it are kept` });
+    }
     splitter.end();
     joiner.flush();
-    void before;
   },
   toEvents: logLineEvents,
 };

@@ -43,6 +43,56 @@ export function decodeLogEntry(bytes: Uint8Array): LocalEntry {
   return e;
 }
 
+/** Splits the local driver's framing (uint32 BE size, LogEntry, the size again) across chunks. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Offset of the first byte not yet consumed. */
+  offset = 0;
+  broken = false;
+
+  constructor(private readonly onEntry: (e: LocalEntry, offset: number) => void, private readonly onBad: (offset: number, message: string) => void) {}
+
+  get pending(): number {
+    return this.buf.length;
+  }
+
+  get end(): number {
+    return this.offset + this.buf.length;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.broken) return;
+    const buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let pos = 0;
+    while (buf.length - pos >= 4) {
+      const at = this.offset + pos;
+      const n = buf.readUInt32BE(pos);
+      if (n > MAX_RECORD) {
+        this.onBad(at, `record size ${n} exceeds ${MAX_RECORD}: framing lost; the rest of the file is not read`);
+        this.broken = true;
+        break;
+      }
+      if (buf.length - pos < 8 + n) break;
+      const trailer = buf.readUInt32BE(pos + 4 + n);
+      if (trailer !== n) {
+        this.onBad(at, `record size ${n} and trailing size ${trailer} differ: framing lost; the rest of the file is not read`);
+        this.broken = true;
+        break;
+      }
+      let e: LocalEntry | null = null;
+      try {
+        e = decodeLogEntry(buf.subarray(pos + 4, pos + 4 + n));
+      } catch (err) {
+        this.onBad(at, `LogEntry does not decode (${(err as Error).message}); skipped`);
+      }
+      if (e) this.onEntry(e, at);
+      pos += 8 + n;
+    }
+    this.offset += pos;
+    this.buf = this.broken ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
+  }
+}
+
 /** `local-logs/container.log(.N)(.gz)` and the dual-logging cache `container-cached.log`. */
 export function localLogRotation(rest: string): number | null {
   const m = /^(?:local-logs\/container|container-cached)\.log(?:\.(\d+))?(?:\.gz)?$/.exec(rest);
@@ -65,58 +115,31 @@ export const localLog: Extractor<LogLineRecord> = {
     const rotation = localLogRotation(rest)!;
     let compressed = false;
     const joiner = new PartialJoiner((r) => out.record(r));
-    let buf: Buffer = Buffer.alloc(0);
-    let offset = 0; // offset of buf[0] in the (decompressed) stream
-    let broken = false;
+    const onEntry = (e: LocalEntry, at: number): void => {
+      const { text, escaped } = decodeBytes(e.line);
+      if (e.timeNano === 0n) {
+        out.warn({ kind: 'bad-time', offset: at, message: `record has no time_nano; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
+        return;
+      }
+      const attrs = escaped ? { ...(e.attrs ?? {}), bytes_escaped: 'invalid UTF-8 bytes written as \\xNN' } : e.attrs;
+      joiner.add({
+        containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, text, offset: at, chunks: 1,
+        unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed, rotation,
+      }, !e.partial);
+    };
+    const frames = new FrameReader(onEntry, (offset, message) => out.warn({ kind: 'bad-record', offset, message }));
     const chunks = maybeGunzip(
       input,
       () => { compressed = true; },
       (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; records before it are kept` }),
     );
-    for await (const chunk of chunks) {
-      if (broken) continue;
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      let pos = 0;
-      while (buf.length - pos >= 4) {
-        const n = buf.readUInt32BE(pos);
-        if (n > MAX_RECORD) {
-          out.warn({ kind: 'bad-record', offset: offset + pos, message: `record size ${n} exceeds ${MAX_RECORD}: framing lost; the rest of the file is not read` });
-          broken = true;
-          break;
-        }
-        if (buf.length - pos < 8 + n) break;
-        const trailer = buf.readUInt32BE(pos + 4 + n);
-        if (trailer !== n) {
-          out.warn({ kind: 'bad-record', offset: offset + pos, message: `record size ${n} and trailing size ${trailer} differ: framing lost; the rest of the file is not read` });
-          broken = true;
-          break;
-        }
-        let e: LocalEntry;
-        try {
-          e = decodeLogEntry(buf.subarray(pos + 4, pos + 4 + n));
-        } catch (err) {
-          out.warn({ kind: 'bad-record', offset: offset + pos, message: `LogEntry does not decode (${(err as Error).message}); skipped` });
-          pos += 8 + n;
-          continue;
-        }
-        const { text, escaped } = decodeBytes(e.line);
-        if (e.timeNano === 0n) {
-          out.warn({ kind: 'bad-time', offset: offset + pos, message: `record has no time_nano; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
-          pos += 8 + n;
-          continue;
-        }
-        const attrs = escaped ? { ...(e.attrs ?? {}), bytes_escaped: 'invalid UTF-8 bytes written as \\xNN' } : e.attrs;
-        joiner.add({
-          containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, text, offset: offset + pos, chunks: 1,
-          unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed, rotation,
-        }, !e.partial);
-        pos += 8 + n;
-      }
-      offset += pos;
-      buf = buf.subarray(pos);
+    try {
+      for await (const chunk of chunks) frames.push(chunk);
+    } catch (e) {
+      out.warn({ kind: 'truncated', offset: frames.end, message: `read stopped: ${(e as Error).message}; records before it are kept` });
     }
-    if (!broken && buf.length > 0) {
-      out.warn({ kind: 'truncated', offset, message: `${buf.length} trailing bytes do not make a whole record (truncated file)` });
+    if (!frames.broken && frames.pending > 0) {
+      out.warn({ kind: 'truncated', offset: frames.offset, message: `${frames.pending} trailing bytes do not make a whole record (truncated file)` });
     }
     joiner.flush();
   },

@@ -1,21 +1,30 @@
 import type { Sink } from './sink.js';
 import { macbOf, type TimelineEvent } from '../events/event.js';
-import { floorDiv, NS_PER_SECOND } from '../time/nanotime.js';
+import { NS_PER_SECOND } from '../time/nanotime.js';
 import { displayName } from './l2tcsv.js';
 
 /**
  * Escape a bodyfile name so Debian's mactime keeps it: mactime splits on every `|` and then
- * %XX-decodes each field, so `%`, `|` and control characters are written as `%25`, `%7C`, `%0A`...
+ * %XX-decodes each field, so `%`, `|` and control characters are written as `%25`, `%7C`, `%09`...
  * (`\|`, which newer fls and plaso use, makes mactime drop the line: Sleuth Kit issue 2124).
+ * A line feed cannot survive mactime at all: it matches its sort keys with `/^(\d+),([\d-]+),(.*)$/`,
+ * whose `.` stops at a newline, so `%0A` makes it drop the event. A line feed is written as the two
+ * characters `\n` instead (visible, and the event stays in the timeline).
  */
 export function escapeBodyName(name: string): string {
-  return name.replace(/[%|\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return name.replace(/[%|\x00-\x1f\x7f]/g, (c) =>
+    c === '\n' ? '\\n' : `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
-/** `seconds.nnnnnnnnn` (mactime truncates to seconds; plaso reads the fraction). */
+/**
+ * `seconds.nnnnnnnnn` as a signed decimal (plaso reads it with `float()`; mactime truncates to the
+ * second). Before 1970 the sign covers the fraction too: -1.5 s is `-1.500000000`, not `-2.500000000`.
+ */
 export function bodyTime(ns: bigint): string {
-  const s = floorDiv(ns, NS_PER_SECOND);
-  return `${s}.${(ns - s * NS_PER_SECOND).toString().padStart(9, '0')}`;
+  const neg = ns < 0n;
+  const abs = neg ? -ns : ns;
+  const s = abs / NS_PER_SECOND;
+  return `${neg ? '-' : ''}${s}.${(abs % NS_PER_SECOND).toString().padStart(9, '0')}`;
 }
 
 /**

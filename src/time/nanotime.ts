@@ -68,7 +68,9 @@ export function parseRfc3339(text: unknown): ParsedTime | null {
   if (tz && tz !== 'Z' && tz !== 'z') {
     const sign = tz[0] === '-' ? -1 : 1;
     const digits = tz.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2, 4));
+    if (oh > 23 || om > 59) return null;
+    offsetMinutes = sign * (oh * 60 + om);
     local = true;
   }
   const secs = BigInt(daysFromCivil(y, mo, d)) * 86400n + BigInt(h * 3600 + mi * 60 + s - offsetMinutes * 60);
