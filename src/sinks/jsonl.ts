@@ -11,7 +11,7 @@ export const JSONL_KEYS = [
 
 /** Full-fidelity JSON lines: one object per event, time as UTC RFC 3339 with 9 fraction digits (schemas/event.schema.json). */
 export function jsonlObject(e: TimelineEvent): Record<string, unknown> {
-  const o: Record<string, unknown> = {
+  const o: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, {
     time: formatUtcNs(e.timeNs),
     timestamp_desc: e.timestampDesc,
     kind: e.kind,
@@ -23,9 +23,9 @@ export function jsonlObject(e: TimelineEvent): Record<string, unknown> {
     evidence_source: e.evidenceSource,
     evidence: e.evidence,
     offset: e.offset,
-  };
+  });
   const flat = flatFields(e);
-  for (const [k, v] of Object.entries(flat)) if (!(k in o)) o[k] = v;
+  for (const [k, v] of Object.entries(flat)) if (!Object.hasOwn(o, k)) o[k] = v;
   return o;
 }
 

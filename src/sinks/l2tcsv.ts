@@ -15,25 +15,71 @@ export function displayName(e: TimelineEvent): string {
   return e.evidenceKind === 'OS' ? `OS:${e.evidenceSource.replace(/\/+$/, '')}/${e.evidence}` : `TAR:/${e.evidence}`;
 }
 
-/** `extra`: sorted `name: value` pairs joined by `; ` (plaso: `\n` → `-`, `\r` removed). */
+/** plaso writes attribute values with Python's `str()`: booleans are `True` / `False`. */
+const pyStr = (v: string | number | boolean): string => (typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
+
+/**
+ * `extra`: `name: value` pairs, sorted as whole strings and joined by `; ` (plaso
+ * formatting_helper: `'; '.join(sorted(...))`, then `\n` → `-` and `\r` removed).
+ */
 export function extraOf(e: TimelineEvent): string {
-  const pairs: [string, string][] = [['time_ns', formatUtcNs(e.timeNs)], ['evidence_source', e.evidenceSource], ['offset', String(e.offset)], ['kind', e.kind]];
-  if (e.containerId) pairs.push(['container_id', e.containerId]);
-  if (e.containerName) pairs.push(['container_name', e.containerName]);
-  if (e.imageId) pairs.push(['image_id', e.imageId]);
-  if (e.stream) pairs.push(['stream', e.stream]);
-  for (const [k, v] of Object.entries(e.fields)) if (v !== null && v !== undefined) pairs.push([k, String(v)]);
-  pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}: ${v}`).join('; ').replace(/\n/g, '-').replace(/\r/g, '');
+  const pairs: string[] = [`time_ns: ${formatUtcNs(e.timeNs)}`, `evidence_source: ${e.evidenceSource}`, `offset: ${e.offset}`, `kind: ${e.kind}`];
+  if (e.containerId) pairs.push(`container_id: ${e.containerId}`);
+  if (e.containerName) pairs.push(`container_name: ${e.containerName}`);
+  if (e.imageId) pairs.push(`image_id: ${e.imageId}`);
+  if (e.stream) pairs.push(`stream: ${e.stream}`);
+  for (const [k, v] of Object.entries(e.fields)) if (v !== null && v !== undefined) pairs.push(`${k}: ${pyStr(v)}`);
+  pairs.sort(cmpCodePoints);
+  return pairs.join('; ').replace(/\n/g, '-').replace(/\r/g, '');
+}
+
+/**
+ * Python's string order (by code point). UTF-16 order differs only where a surrogate (an astral
+ * character) meets U+E000..U+FFFF at the first difference: the astral character is the greater.
+ */
+function cmpCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    const sx = x >= 0xd800 && x <= 0xdfff, sy = y >= 0xd800 && y <= 0xdfff;
+    if (sx !== sy && (sx ? y : x) >= 0xe000) return sx ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** plaso's short message: over 80 characters (code points, as Python counts) → the first 77 + `...`. */
+export function shortMessage(desc: string): string {
+  if (desc.length <= 80) return desc; // UTF-16 length >= characters
+  const cps = Array.from(desc);
+  return cps.length > 80 ? cps.slice(0, 77).join('') + '...' : desc;
+}
+
+/** plaso GetMACBRepresentationFromDescriptions: one letter per file-stat description present. */
+function macbFromDescriptions(descs: readonly string[]): string {
+  const has = (...d: string[]): boolean => d.some((x) => descs.includes(x));
+  return (has('mtime', 'Content Modification Time') ? 'M' : '.') + (has('atime', 'Last Access Time') ? 'A' : '.')
+    + (has('ctime', 'Metadata Modification Time') ? 'C' : '.') + (has('crtime', 'Creation Time') ? 'B' : '.');
+}
+
+/** Events that plaso's output engine may write as one MACB line: file-stat times of one file. */
+function macbGroupKey(e: TimelineEvent): string | null {
+  if (e.dataType !== 'fs:stat' || !FILE_STAT_DESCS.has(e.timestampDesc)) return null;
+  return [e.evidenceKind, e.evidenceSource, e.evidence, e.inode ?? '', e.message].join('\0');
 }
 
 /**
  * plaso's l2tcsv: 17 columns, no quoting (commas become spaces), whole seconds in the output zone,
- * `MM/DD/YYYY`, MACB from the description, consecutive file-time events of one file at one
- * microsecond merged into one line (`M.C.`, types joined by `; `), as plaso's output engine does.
+ * `MM/DD/YYYY`, MACB from the description. The file-stat times (`fs:stat`) of one file that fall in
+ * the same microsecond are merged into one line (`M.C.`, descriptions sorted and joined by `; `,
+ * other columns from the first), as plaso's output engine does: it groups by event values in a heap
+ * per timestamp, so the times need not be adjacent in our order, only in the same microsecond.
  */
 export class L2tCsvSink implements Sink {
-  private group: TimelineEvent[] = [];
+  /** The events of the current microsecond, in arrival order. */
+  private pending: TimelineEvent[] = [];
+  private pendingMicros: bigint | null = null;
   private readonly zone: ZoneRenderer;
 
   constructor(zone: string, private readonly hostname: string | null) {
@@ -45,50 +91,65 @@ export class L2tCsvSink implements Sink {
   }
 
   write(e: TimelineEvent): string {
-    const g = this.group;
-    if (g.length > 0) {
-      const first = g[0]!;
-      if (FILE_STAT_DESCS.has(e.timestampDesc) && e.dataType === first.dataType && FILE_STAT_DESCS.has(first.timestampDesc)
-        && nsToMicros(e.timeNs) === nsToMicros(first.timeNs) && e.evidence === first.evidence && e.evidenceSource === first.evidenceSource
-        && !g.some((x) => x.timestampDesc === e.timestampDesc)) {
-        g.push(e);
-        return '';
-      }
-    }
-    const out = this.end();
-    this.group = [e];
+    const us = nsToMicros(e.timeNs);
+    let out = '';
+    // Like plaso's export heap, hold at most 100 000 events back (a group may split beyond that).
+    if (this.pendingMicros !== null && (us !== this.pendingMicros || this.pending.length >= 100_000)) out = this.end();
+    this.pendingMicros = us;
+    this.pending.push(e);
     return out;
   }
 
   end(): string {
-    const g = this.group;
-    this.group = [];
-    if (g.length === 0) return '';
-    return this.line(g) + '\n';
+    const events = this.pending;
+    this.pending = [];
+    this.pendingMicros = null;
+    if (events.length === 0) return '';
+    // Groups in order of their first event; a description already in a group starts a new one.
+    const groups: TimelineEvent[][] = [];
+    const open = new Map<string, TimelineEvent[]>();
+    for (const e of events) {
+      const key = macbGroupKey(e);
+      if (key === null) {
+        groups.push([e]);
+        continue;
+      }
+      const g = open.get(key);
+      if (g && !g.some((x) => x.timestampDesc === e.timestampDesc)) {
+        g.push(e);
+      } else {
+        const ng = [e];
+        groups.push(ng);
+        open.set(key, ng);
+      }
+    }
+    let out = '';
+    for (const g of groups) out += this.line(g) + '\n';
+    return out;
   }
 
-  private line(g: TimelineEvent[]): string {
+  private line(group: TimelineEvent[]): string {
+    const g = group.length > 1 ? [...group].sort((a, b) => cmpCodePoints(a.timestampDesc, b.timestampDesc)) : group;
     const e = g[0]!;
-    const macb = ['.', '.', '.', '.'];
-    for (const x of g) {
-      const m = macbOf(x.timestampDesc);
-      for (let i = 0; i < 4; i++) if (m[i] !== '.') macb[i] = m[i]!;
-    }
-    const zero = e.timeNs === 0n;
+    const descs = g.map((x) => x.timestampDesc);
+    const macb = e.dataType === 'fs:stat'
+      ? macbFromDescriptions(descs.flatMap((d) => d.split(';').map((x) => x.trim())))
+      : macbOf(e.timestampDesc);
+    // plaso writes its "not set" form for a timestamp of 0 microseconds.
+    const zero = nsToMicros(e.timeNs) === 0n;
     const r = zero ? null : this.zone.render(e.timeNs);
     const desc = oneLine(e.message);
-    const short = desc.length > 80 ? desc.slice(0, 77) + '...' : desc;
     const cols = [
       zero ? '00/00/0000' : r!.date,
       zero ? '--:--:--' : r!.time,
       zero ? '-' : r!.zone,
-      macb.join(''),
+      macb,
       e.source || 'N/A',
       e.sourcetype || 'N/A',
-      g.map((x) => x.timestampDesc).join('; '),
+      descs.join('; '),
       '-',
       this.hostname ?? '-',
-      short,
+      shortMessage(desc),
       desc,
       '2',
       displayName(e),

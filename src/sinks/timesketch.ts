@@ -21,7 +21,7 @@ export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<s
   const r = zone.render(e.timeNs);
   const micros = Number(floorDiv(e.timeNs - floorDiv(e.timeNs, NS_PER_SECOND) * NS_PER_SECOND, 1000n));
   const iso = r.iso.replace(/([+-]\d\d:\d\d|Z)$/, `.${String(micros).padStart(6, '0')}$1`);
-  const o: Record<string, string | number | boolean | null> = {
+  const o: Record<string, string | number | boolean | null> = Object.assign(Object.create(null) as Record<string, string | number | boolean | null>, {
     message: e.message,
     datetime: iso,
     timestamp: Number(nsToMicros(e.timeNs)),
@@ -36,8 +36,8 @@ export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<s
     evidence_source: e.evidenceSource,
     evidence: e.evidence,
     offset: e.offset,
-  };
-  for (const [k, v] of Object.entries(flatFields(e))) if (!(k in o)) o[k] = v;
+  });
+  for (const [k, v] of Object.entries(flatFields(e))) if (!Object.hasOwn(o, k)) o[k] = v;
   return o;
 }
 
