@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entry.js';
 import { DirectorySource } from './evidence/directory-source.js';
-import { findDirectoryDataRoots, outermostRoots, splitContainerPath } from './evidence/locate.js';
+import { findDirectoryDataRoots, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
 import type { ArtifactRef, Extractor, ExtractOutput } from './extractors/extractor.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
@@ -34,7 +34,7 @@ async function runPhase(
 ): Promise<void> {
   const mine = extractors.filter((e) => e.phase === phase);
   const plan = (entry: EvidenceEntry): { ref: ArtifactRef; exs: Extractor<any>[] } | null => {
-    const split = splitContainerPath(entry.path);
+    const split = splitDataRootPath(entry.path);
     if (!split) return null;
     seenRoots?.add(split.root);
     if (!accept(split.root)) return null;
@@ -84,12 +84,13 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   if (src instanceof DirectorySource) {
     dirRoots = await findDirectoryDataRoots(src.root, warnings);
   }
-  const underContainers = (p: string): boolean =>
-    dirRoots!.some((r) => {
-      const c = r ? `${r}/containers` : 'containers';
+  // In a directory, walk only the folders the extractors read (a mounted disk has millions of files).
+  const underRead = (p: string): boolean =>
+    dirRoots!.some((r) => READ_FOLDERS.some((f) => {
+      const c = r ? `${r}/${f}` : f;
       return c === p || c.startsWith(p + '/') || p.startsWith(c + '/');
-    });
-  const descend = dirRoots ? underContainers : null;
+    }));
+  const descend = dirRoots ? underRead : null;
 
   const contextRecords: [Extractor<any>, unknown, string][] = [];
   const seen = new Set<string>();
@@ -99,7 +100,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     warnings.add({ kind: 'nested-data-root', artifact: 'data root', evidence: n, offset: 0, message: 'a Docker data root inside another one (docker-in-docker, or a copy inside a layer or volume); not read as host containers' });
   }
   if (keep.length === 0) {
-    warnings.add({ kind: 'no-data-root', artifact: 'data root', evidence: '', offset: 0, message: 'no Docker data root (a folder with containers/<id>/) found in this evidence' });
+    warnings.add({ kind: 'no-data-root', artifact: 'data root', evidence: '', offset: 0, message: 'no Docker data root (a folder with containers/<id>/ or image/<driver>/) found in this evidence' });
     return { context: ctx, roots: [], events };
   }
   const accept = (root: string): boolean => keep.includes(root);

@@ -13,6 +13,8 @@ export interface EventSpec {
   evidence: string;
   offset: number;
   containerId?: string;
+  /** For image events: `sha256:<id>` (container events take the container's image). */
+  imageId?: string;
   stream?: string;
   inode?: string | null;
   fields?: Record<string, FieldValue | undefined>;
@@ -40,6 +42,7 @@ export function makeEvent(ctx: Context, s: EventSpec): TimelineEvent {
     ...ctx.attribution(s.containerId),
     fields,
   };
+  if (s.imageId) e.imageId = s.imageId;
   if (s.stream) e.stream = s.stream;
   if (s.inode) e.inode = s.inode;
   return e;

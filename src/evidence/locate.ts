@@ -2,19 +2,25 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Warnings } from '../warnings.js';
 
-/** `<root>/containers/<64 hex>`: the mark of a Docker data root in any path. */
-const CONTAINER_SEGMENT = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
+/**
+ * The marks of a Docker data root in any path: `<root>/containers/<64 hex>` or
+ * `<root>/image/<driver>/{imagedb,layerdb,repositories.json}`.
+ */
+const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json))(?:\/|$)/;
 
 /**
  * Split an evidence path into its data root and the path inside it, using the first (outermost)
- * `containers/<id>` segment. Returns null for paths that are not inside a container directory.
+ * mark. Returns null for paths that are not inside a container folder or an image store.
  */
-export function splitContainerPath(p: string): { root: string; rel: string } | null {
-  const m = CONTAINER_SEGMENT.exec(p);
+export function splitDataRootPath(p: string): { root: string; rel: string } | null {
+  const m = ROOT_MARK.exec(p);
   if (!m) return null;
   const start = m.index + (m[0].startsWith('/') ? 1 : 0);
   return { root: start === 0 ? '' : p.slice(0, start - 1), rel: p.slice(start) };
 }
+
+/** The top folders of a data root that the extractors read. */
+export const READ_FOLDERS = ['containers', 'image'] as const;
 
 /** Roots that lie inside another root (a data root inside a layer or volume: docker-in-docker) are set apart. */
 export function outermostRoots(roots: Iterable<string>): { keep: string[]; nested: string[] } {

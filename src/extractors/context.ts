@@ -1,11 +1,16 @@
 import type { FieldValue, TimelineEvent } from '../events/event.js';
 import type { ContainerConfigRecord } from './container-config.js';
 import type { HostConfigRecord } from './hostconfig.js';
+import type { ImageConfigRecord } from './image-config.js';
+import { ImageStore } from './image-store.js';
 
 /** What the first pass learnt about containers, used to attribute every later event. */
 export class Context {
   readonly containers = new Map<string, ContainerConfigRecord>();
   readonly hostconfigs = new Map<string, HostConfigRecord>();
+  /** image id (hex, no `sha256:`) → its config. */
+  readonly images = new Map<string, ImageConfigRecord>();
+  readonly store = new ImageStore();
 
   constructor(readonly evidenceSource: string, readonly evidenceKind: 'OS' | 'TAR', readonly hostname: string | null) {}
 

@@ -4,6 +4,10 @@ import { hostConfig } from './hostconfig.js';
 import { jsonFileLog } from './json-file-log.js';
 import { localLog } from './local-log.js';
 import { containerFiles } from './container-files.js';
+import { imageConfig } from './image-config.js';
+import { imageMetadata } from './image-metadata.js';
+import { repositories } from './repositories.js';
+import { layerdb } from './layerdb.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -12,4 +16,8 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   jsonFileLog,
   localLog,
   containerFiles,
+  imageConfig,
+  imageMetadata,
+  repositories,
+  layerdb,
 ];

@@ -3,14 +3,17 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { extract } from '../helpers/run.ts';
 import { ID, ID2, configV2, makeTree } from '../helpers/dataroot.ts';
-import { outermostRoots, splitContainerPath } from '../../src/evidence/locate.ts';
+import { outermostRoots, splitDataRootPath } from '../../src/evidence/locate.ts';
 
 const created = async (root: string) => (await extract([root])).events.filter((e) => e.kind === 'container.created');
 
-test('splitContainerPath finds the outermost data root in a path', (t) => {
-  t.deepEqual(splitContainerPath(`var/lib/docker/containers/${ID}/config.v2.json`), { root: 'var/lib/docker', rel: `containers/${ID}/config.v2.json` });
-  t.deepEqual(splitContainerPath(`containers/${ID}`), { root: '', rel: `containers/${ID}` });
-  t.is(splitContainerPath('containers/notanid/x'), null);
+test('splitDataRootPath finds the outermost data root in a path', (t) => {
+  t.deepEqual(splitDataRootPath(`var/lib/docker/containers/${ID}/config.v2.json`), { root: 'var/lib/docker', rel: `containers/${ID}/config.v2.json` });
+  t.deepEqual(splitDataRootPath(`containers/${ID}`), { root: '', rel: `containers/${ID}` });
+  t.is(splitDataRootPath('containers/notanid/x'), null);
+  t.deepEqual(splitDataRootPath('docker/image/overlay2/imagedb/content/sha256/ab'), { root: 'docker', rel: 'image/overlay2/imagedb/content/sha256/ab' });
+  t.deepEqual(splitDataRootPath('image/vfs/repositories.json'), { root: '', rel: 'image/vfs/repositories.json' });
+  t.is(splitDataRootPath('docker/image/overlay2/other'), null);
   t.deepEqual(outermostRoots(['docker', 'docker/overlay2/x/diff/var/lib/docker', 'home/u/.local/share/docker']), { keep: ['docker', 'home/u/.local/share/docker'], nested: ['docker/overlay2/x/diff/var/lib/docker'] });
 });
 

@@ -1,0 +1,54 @@
+/** What the image store holds, learnt in the first pass: tags, metadata, layers, container mounts. */
+export interface LayerInfo {
+  driver: string;
+  chainId: string;
+  diffId: string | null;
+  cacheId: string | null;
+  parent: string | null;
+  size: string | null;
+}
+
+export interface MountInfo {
+  driver: string;
+  containerId: string;
+  mountId: string | null;
+  initId: string | null;
+  parent: string | null;
+}
+
+export interface ImageMeta {
+  parent: string | null;
+  builtLocally: boolean;
+}
+
+export class ImageStore {
+  /** image id (hex) → tags and digests (`webapp:1.0`, `nginx@sha256:...`). */
+  readonly tags = new Map<string, Set<string>>();
+  readonly meta = new Map<string, ImageMeta>();
+  /** chain id (hex) → layer. */
+  readonly layers = new Map<string, LayerInfo>();
+  /** container id → its read/write layer. */
+  readonly mounts = new Map<string, MountInfo>();
+
+  tagsOf(imageId: string): string[] {
+    return [...(this.tags.get(imageId) ?? [])].sort();
+  }
+
+  layer(chainId: string): LayerInfo {
+    let l = this.layers.get(chainId);
+    if (!l) this.layers.set(chainId, (l = { driver: '', chainId, diffId: null, cacheId: null, parent: null, size: null }));
+    return l;
+  }
+
+  mount(containerId: string): MountInfo {
+    let m = this.mounts.get(containerId);
+    if (!m) this.mounts.set(containerId, (m = { driver: '', containerId, mountId: null, initId: null, parent: null }));
+    return m;
+  }
+
+  metaOf(imageId: string): ImageMeta {
+    let m = this.meta.get(imageId);
+    if (!m) this.meta.set(imageId, (m = { parent: null, builtLocally: false }));
+    return m;
+  }
+}
