@@ -7,10 +7,26 @@ import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
 import type { TimelineEvent } from './events/event.js';
 import type { Warnings } from './warnings.js';
+import { compareEvents } from './events/compare.js';
+import { pullEvents } from './events/pull-events.js';
 
 export interface ExtractOptions {
   hostname: string | null;
   extractors?: readonly Extractor<any>[];
+  /** Merge large, already-ordered artifacts of directory evidence straight into the output (see DirectMerge). */
+  direct?: DirectMerge;
+}
+
+/**
+ * Where a large artifact whose events come out in timeline order (a log file, checked event by event)
+ * is handed over instead of its events: it is read again at output time and merged in directly.
+ */
+export interface DirectMerge {
+  add(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>): void;
+  /** Artifacts smaller than this go through the sorter. */
+  minBytes: number;
+  /** At most this many artifacts are merged directly (each holds an open file at output time). */
+  maxSources: number;
 }
 
 export interface SourceResult {
@@ -31,6 +47,7 @@ async function runPhase(
   src: EvidenceSource, phase: 'context' | 'content', extractors: readonly Extractor<any>[],
   accept: (root: string) => boolean, descendInto: ((p: string) => boolean) | null,
   warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown, ref: ArtifactRef) => void, seenRoots?: Set<string>,
+  handOver?: (ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean>,
 ): Promise<void> {
   const mine = extractors.filter((e) => e.phase === phase);
   const plan = (entry: EvidenceEntry): { ref: ArtifactRef; exs: Extractor<any>[] } | null => {
@@ -55,6 +72,7 @@ async function runPhase(
       plans.delete(entry.path);
       if (!p) return;
       for (const ex of p.exs) {
+        if (content && ex.needs === 'content' && handOver && await handOver(ex, p.ref, content)) continue;
         const out = outputFor(ex, p.ref, warnings, (r) => onRecord(ex, r, p.ref));
         try {
           await ex.extract(p.ref, ex.needs === 'content' ? content : null, out);
@@ -108,8 +126,50 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   for (const [ex, r] of kept) ex.remember?.(r, ctx);
   for (const [ex, r] of kept) for (const e of ex.toEvents(r, ctx)) send(e);
 
-  await runPhase(src, 'content', extractors, accept, descend, warnings, (ex, r) => {
+  const onRecord = (ex: Extractor<any>, r: unknown): void => {
     for (const e of ex.toEvents(r, ctx)) send(e);
-  });
+  };
+  const handOver = src instanceof DirectorySource && opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
+  await runPhase(src, 'content', extractors, accept, descend, warnings, onRecord, undefined, handOver);
   return { context: ctx, roots: keep, events };
+}
+
+/**
+ * For directory evidence: a large artifact of an `ordered` extractor is read once to check that its
+ * events come out in timeline order (and to learn its field names). If they do, it is registered for
+ * a direct merge at output time and none of its events are held; if not, it is read again and its
+ * events go through the sorter like any other.
+ */
+function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context, warnings: Warnings,
+  send: (e: TimelineEvent) => void): (ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean> {
+  let handed = 0;
+  return async (ex, ref, content) => {
+    if (!ex.ordered || ref.entry.size < BigInt(direct.minBytes) || handed >= direct.maxSources) return false;
+    let last: TimelineEvent | null = null;
+    let ordered = true;
+    let count = 0;
+    const fieldNames = new Set<string>();
+    const check = (e: TimelineEvent): void => {
+      count++;
+      for (const k in e.fields) fieldNames.add(k);
+      if (last && compareEvents(last, e) > 0) ordered = false;
+      last = e;
+    };
+    const run = async (input: Readable, onEvent: (e: TimelineEvent) => void): Promise<void> => {
+      const out = outputFor(ex, ref, warnings, (r) => { for (const e of ex.toEvents(r, ctx)) onEvent(e); });
+      try {
+        await ex.extract(ref, input, out);
+      } catch (e) {
+        out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
+      }
+    };
+    await run(content, check);
+    if (ordered) {
+      handed++;
+      direct.add(() => pullEvents(() => src.openFile(ref.entry.path), run), count, fieldNames);
+    } else {
+      await run(await src.openFile(ref.entry.path), send);
+    }
+    return true;
+  };
 }

@@ -187,3 +187,23 @@ test('sorting through disk (tiny memory bound) gives the same timeline as in mem
   t.is(spilled.events.length, mem.events.length);
   t.deepEqual(spilled.events, mem.events);
 });
+
+test('logs merged straight from the files (the large-file path) give the same timeline as through the sorter', async (t) => {
+  const dir = unpack(DEAD);
+  const sorted = await extract([dir]);
+  const direct = await extract([dir], undefined, 0);
+  t.is(sorted.directSources, 0);
+  t.true(direct.directSources >= 10, `${direct.directSources} log files merged directly`);
+  t.is(direct.events.length, sorted.events.length);
+  t.deepEqual(direct.events, sorted.events);
+  t.deepEqual(direct.warnings.list, []);
+});
+
+test('a log file whose times go backwards is not merged directly: it is sorted like any other', async (t) => {
+  const { makeTree, configV2, logLine, ID } = await import('./helpers/dataroot.ts');
+  const body = logLine('late\n', '2026-01-02T03:04:09Z') + logLine('early\n', '2026-01-02T03:04:01Z') + logLine('middle\n', '2026-01-02T03:04:05Z');
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [`containers/${ID}/${ID}-json.log`]: body });
+  const { events, directSources } = await extract([root], undefined, 0);
+  t.is(directSources, 0);
+  t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => e.message), ['[test] stdout: early', '[test] stdout: middle', '[test] stdout: late']);
+});

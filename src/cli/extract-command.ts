@@ -1,4 +1,9 @@
-import { extractSource } from '../pipeline.js';
+import { extractSource, type DirectMerge } from '../pipeline.js';
+
+/** Log files of directory evidence from this size up are checked for order and merged directly. */
+const DIRECT_MIN_BYTES = 8 * 1024 * 1024;
+/** At most this many files are merged directly (one open file each at output time). */
+const DIRECT_MAX_SOURCES = 256;
 import { EventSorter } from '../events/sorter.js';
 import { Warnings, formatWarning } from '../warnings.js';
 import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
@@ -58,6 +63,14 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   const progress = new Progress(a.quiet ? null : process.stderr);
   let anyRoot = false;
   let filtered = 0;
+  let written = 0;
+  // --after is inclusive, --before exclusive (as mactime's date range).
+  const outside = (t: bigint): boolean => (after !== null && t < after) || (before !== null && t >= before);
+  const direct: DirectMerge = {
+    add: (open, count, names) => sorter.addSortedSource(open, count, names),
+    minBytes: DIRECT_MIN_BYTES,
+    maxSources: DIRECT_MAX_SOURCES,
+  };
   try {
     for (const arg of a.evidence) {
       let src;
@@ -67,10 +80,9 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
         warnings.add({ kind: 'unreadable', artifact: 'evidence', evidence: arg, offset: 0, message: (e as Error).message, evidenceSource: arg });
         continue;
       }
-      const result = await extractSource(src, { hostname: a.hostname ?? null }, warnings, (e) => {
+      const result = await extractSource(src, { hostname: a.hostname ?? null, direct }, warnings, (e) => {
         progress.tick();
-        // --after is inclusive, --before exclusive (as mactime's date range).
-        if ((after !== null && e.timeNs < after) || (before !== null && e.timeNs >= before)) { filtered++; return; }
+        if (outside(e.timeNs)) { filtered++; return; }
         sorter.add(e);
       });
       if (result.roots.length) anyRoot = true;
@@ -80,7 +92,16 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     const out = new OutputWriter(a.output ?? null);
     // A CSV header needs every field name before the first row: the sorter has seen every event by now.
     await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
-    for await (const e of sorter.sorted()) await out.write(sink.write(e));
+    for await (const batch of sorter.sorted()) {
+      let text = '';
+      for (const e of batch) {
+        // events of directly merged logs meet the time window only here
+        if (outside(e.timeNs)) { filtered++; continue; }
+        written++;
+        text += sink.write(e);
+      }
+      await out.write(text);
+    }
     await out.write(sink.end());
     await out.close();
   } finally {
@@ -89,7 +110,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   }
   for (const w of warnings.list.slice(0, 20)) stderr(formatWarning(w) + '\n');
   if (warnings.total > 20) stderr(`... ${warnings.total - 20} more warning(s)${a.warnings ? ` in ${a.warnings}` : ' (use --warnings FILE for all)'}\n`);
-  stderr(`docker-timeline: ${sorter.count} event(s) written${filtered ? `, ${filtered} outside --after/--before` : ''}; ${warnings.summary()}\n`);
+  stderr(`docker-timeline: ${written} event(s) written${filtered ? `, ${filtered} outside --after/--before` : ''}; ${warnings.summary()}\n`);
   if (!anyRoot) return EXIT.failed;
   return warnings.total ? EXIT.warnings : EXIT.complete;
 }

@@ -7,6 +7,58 @@ import { LineSplitter } from '../extractors/line-splitter.js';
 import { EventCodec } from './codec.js';
 import { MinHeap } from './heap.js';
 
+/** Events per output batch. */
+const OUT_BATCH = 4096;
+
+interface Cursor {
+  batch: TimelineEvent[];
+  i: number;
+  source: number;
+}
+
+/**
+ * k-way merge of sorted batch streams with a heap of cursors; ties go to the lower source index,
+ * which keeps the merge stable. Awaits only when a source's batch runs out.
+ */
+export async function* mergeBatches(sources: AsyncIterator<TimelineEvent[]>[]): AsyncGenerator<TimelineEvent[]> {
+  const heap = new MinHeap<Cursor>((a, b) => compareEvents(a.batch[a.i]!, b.batch[b.i]!) || a.source - b.source);
+  const refill = async (source: number): Promise<Cursor | null> => {
+    for (;;) {
+      const r = await sources[source]!.next();
+      if (r.done) return null;
+      if (r.value.length) return { batch: r.value, i: 0, source };
+    }
+  };
+  for (let i = 0; i < sources.length; i++) {
+    const c = await refill(i);
+    if (c) heap.push(c);
+  }
+  let out: TimelineEvent[] = [];
+  while (heap.size > 0) {
+    const c = heap.pop()!;
+    if (heap.size === 0) {
+      // one source left: pass its batches through (in slices: the in-memory one can be large)
+      if (out.length) yield out;
+      out = [];
+      for (let n: Cursor | null = c; n; n = await refill(c.source)) {
+        for (let j = n.i; j < n.batch.length; j += OUT_BATCH) yield n.batch.slice(j, j + OUT_BATCH);
+      }
+      break;
+    }
+    out.push(c.batch[c.i++]!);
+    if (out.length >= OUT_BATCH) {
+      yield out;
+      out = [];
+    }
+    if (c.i < c.batch.length) heap.push(c);
+    else {
+      const n = await refill(c.source);
+      if (n) heap.push(n);
+    }
+  }
+  if (out.length) yield out;
+}
+
 export interface SorterOptions {
   /** Approximate bytes of events held in memory before a sorted run is spilled to disk. */
   memoryBytes?: number;
@@ -42,6 +94,22 @@ export class EventSorter {
     if (this.bufferBytes >= this.limit) this.spill();
   }
 
+  private readonly sources: (() => AsyncIterator<TimelineEvent[]>)[] = [];
+
+  /**
+   * A source whose events are already in timeline order (a large log file checked to be so), read
+   * again at output time and merged in directly: it never passes through memory or the spill files.
+   */
+  addSortedSource(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>): void {
+    this.sources.push(open);
+    this.count += count;
+    for (const k of fieldNames) this.fieldNames.add(k);
+  }
+
+  get sortedSources(): number {
+    return this.sources.length;
+  }
+
   get spilledRuns(): number {
     return this.runs.length;
   }
@@ -71,44 +139,41 @@ export class EventSorter {
     }
   }
 
-  /** All events in timeline order. The sorter cannot be added to afterwards. */
-  async *sorted(): AsyncGenerator<TimelineEvent> {
+  /**
+   * All events in timeline order, in batches (one promise per batch, not per event: per-event
+   * awaiting costs more than formatting). The sorter cannot be added to afterwards.
+   */
+  async *sorted(): AsyncGenerator<TimelineEvent[]> {
     this.buffer.sort(compareEvents);
     try {
-      if (this.runs.length === 0) {
-        yield* this.buffer;
+      if (this.runs.length === 0 && this.sources.length === 0) {
+        for (let i = 0; i < this.buffer.length; i += OUT_BATCH) yield this.buffer.slice(i, i + OUT_BATCH);
         return;
       }
-      const sources: AsyncIterator<TimelineEvent>[] = this.runs.map((f) => this.readRun(f));
       const memory = this.buffer;
-      sources.push((async function* () { yield* memory; })());
-      // heap of [event, source index]; ties broken by source index, which keeps the sort stable
-      const heap = new MinHeap<[TimelineEvent, number]>((a, b) => compareEvents(a[0], b[0]) || a[1] - b[1]);
-      for (let i = 0; i < sources.length; i++) {
-        const r = await sources[i]!.next();
-        if (!r.done) heap.push([r.value, i]);
-      }
-      while (heap.size > 0) {
-        const [e, i] = heap.pop()!;
-        yield e;
-        const r = await sources[i]!.next();
-        if (!r.done) heap.push([r.value, i]);
-      }
+      const sources: AsyncIterator<TimelineEvent[]>[] = [
+        ...this.runs.map((f) => this.readRun(f)),
+        ...this.sources.map((open) => open()),
+        (async function* () { if (memory.length) yield memory; })(),
+      ];
+      yield* mergeBatches(sources);
     } finally {
       this.cleanup();
     }
   }
 
-  private async *readRun(file: string): AsyncGenerator<TimelineEvent> {
-    const lines: Buffer[] = [];
-    const splitter = new LineSplitter((l) => lines.push(Buffer.from(l)), () => { throw new Error(`spill file ${file} has an overlong line`); }, 1 << 30);
+  private async *readRun(file: string): AsyncGenerator<TimelineEvent[]> {
+    let batch: TimelineEvent[] = [];
+    const splitter = new LineSplitter((l) => batch.push(this.codec.decode(l.toString('utf8'))), () => { throw new Error(`spill file ${file} has an overlong line`); }, 1 << 30);
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       splitter.push(chunk);
-      for (const l of lines) yield this.codec.decode(l.toString('utf8'));
-      lines.length = 0;
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
     }
     splitter.end();
-    for (const l of lines) yield this.codec.decode(l.toString('utf8'));
+    if (batch.length) yield batch;
   }
 
   cleanup(): void {

@@ -44,6 +44,12 @@ export class DirectorySource implements EvidenceSource {
     await this.walkDir('', visitor);
   }
 
+  /** Open a regular file of the evidence again (read-only, no atime update, never through a symlink). */
+  async openFile(rel: string): Promise<Readable> {
+    const fh = await openNoTouch(path.join(this.root, rel));
+    return fh.createReadStream({ highWaterMark: 1 << 20, autoClose: true });
+  }
+
   async statEntry(rel: string): Promise<EvidenceEntry | null> {
     try {
       const st = await fsp.lstat(path.join(this.root, rel), { bigint: true });

@@ -32,6 +32,11 @@ export interface Extractor<R = unknown> {
   readonly phase: 'context' | 'content';
   /** `content`: the entry's bytes are streamed to `extract`; `meta`: only its metadata. */
   readonly needs: 'content' | 'meta';
+  /**
+   * The events of one artifact come out in file order, which is usually timeline order (a log):
+   * a large artifact of directory evidence may then be merged straight into the output.
+   */
+  readonly ordered?: boolean;
   /** Matches a path relative to the data root. */
   match(rel: string, entry: EvidenceEntry): boolean;
   extract(ref: ArtifactRef, input: Readable | null, out: ExtractOutput<R>): Promise<void>;

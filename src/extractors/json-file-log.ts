@@ -74,6 +74,7 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
   artifact: 'json-file log',
   phase: 'content',
   needs: 'content',
+  ordered: true,
   match(rel) {
     const p = containerPath(rel);
     return p !== null && !p.rest.includes('/') && jsonLogRotation(p.rest, p.id) !== null;

@@ -105,6 +105,7 @@ export const localLog: Extractor<LogLineRecord> = {
   artifact: 'local-driver log',
   phase: 'content',
   needs: 'content',
+  ordered: true,
   match(rel) {
     const p = containerPath(rel);
     return p !== null && localLogRotation(p.rest) !== null;

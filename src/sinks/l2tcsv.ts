@@ -5,10 +5,14 @@ import { ZoneRenderer } from '../time/zone.js';
 
 export const L2T_HEADER = 'date,time,timezone,MACB,source,sourcetype,type,user,host,short,desc,version,filename,inode,notes,format,extra';
 
-/** plaso _SanitizeField: the delimiter becomes a space; no quoting at all. */
-const sanitize = (s: string): string => s.replace(/,/g, ' ');
+const NEEDS_CLEAN = /[,\r\n]/;
+/**
+ * plaso _SanitizeField (the delimiter becomes a space; no quoting at all), after its message
+ * formatting dropped CR and LF. The scan comes first: most values need nothing.
+ */
+const clean = (s: string): string => (NEEDS_CLEAN.test(s) ? s.replace(/[\r\n]/g, '').replace(/,/g, ' ') : s);
 /** plaso's message formatting drops CR and LF. */
-const oneLine = (s: string): string => s.replace(/[\r\n]/g, '');
+const oneLine = (s: string): string => (s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s);
 
 /** Display name as plaso builds it from a path spec: type indicator + location. */
 export function displayName(e: TimelineEvent): string {
@@ -23,15 +27,28 @@ const pyStr = (v: string | number | boolean): string => (typeof v === 'boolean' 
  * formatting_helper: `'; '.join(sorted(...))`, then `\n` → `-` and `\r` removed).
  */
 export function extraOf(e: TimelineEvent): string {
-  const pairs: string[] = [`time_ns: ${formatUtcNs(e.timeNs)}`, `evidence_source: ${e.evidenceSource}`, `offset: ${e.offset}`, `kind: ${e.kind}`];
+  const pairs: string[] = [`time_ns: ${formatUtcNs(e.timeNs)}`, `offset: ${e.offset}`, `kind: ${e.kind}`];
+  // what another column already says is left out: the directory (in filename) and, for logs, the image
+  if (e.evidenceKind !== 'OS') pairs.push(`evidence_source: ${e.evidenceSource}`);
   if (e.containerId) pairs.push(`container_id: ${e.containerId}`);
   if (e.containerName) pairs.push(`container_name: ${e.containerName}`);
-  if (e.imageId) pairs.push(`image_id: ${e.imageId}`);
+  if (e.imageId && e.kind !== 'container.log') pairs.push(`image_id: ${e.imageId}`);
   if (e.stream) pairs.push(`stream: ${e.stream}`);
-  for (const [k, v] of Object.entries(e.fields)) if (v !== null && v !== undefined) pairs.push(`${k}: ${pyStr(v)}`);
-  pairs.sort(cmpCodePoints);
-  return pairs.join('; ').replace(/\n/g, '-').replace(/\r/g, '');
+  const f = e.fields;
+  for (const k in f) {
+    const v = f[k];
+    if (v !== null && v !== undefined && !L2T_SKIP_FIELDS.has(k)) pairs.push(`${k}: ${pyStr(v)}`);
+  }
+  let surrogates = false;
+  for (const p of pairs) if (SURROGATE.test(p)) { surrogates = true; break; }
+  if (surrogates) pairs.sort(cmpCodePoints);
+  else pairs.sort(); // UTF-16 order = code-point order without astral characters
+  const text = pairs.join('; ');
+  return text.includes('\n') || text.includes('\r') ? text.replace(/\n/g, '-').replace(/\r/g, '') : text;
 }
+
+/** Fields the L2T view leaves out: the raw time text (jsonl keeps it) and the driver (the format column says it). */
+const L2T_SKIP_FIELDS = new Set(['time_raw', 'log_driver']);
 
 /**
  * Python's string order (by code point). UTF-16 order differs only where a surrogate (an astral
@@ -49,9 +66,12 @@ function cmpCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 /** plaso's short message: over 80 characters (code points, as Python counts) → the first 77 + `...`. */
 export function shortMessage(desc: string): string {
   if (desc.length <= 80) return desc; // UTF-16 length >= characters
+  if (!SURROGATE.test(desc.slice(0, 160))) return desc.slice(0, 77) + '...';
   const cps = Array.from(desc);
   return cps.length > 80 ? cps.slice(0, 77).join('') + '...' : desc;
 }
@@ -82,8 +102,11 @@ export class L2tCsvSink implements Sink {
   private pendingMicros: bigint | null = null;
   private readonly zone: ZoneRenderer;
 
-  constructor(zone: string, private readonly hostname: string | null) {
+  private readonly host: string;
+
+  constructor(zone: string, hostname: string | null) {
     this.zone = new ZoneRenderer(zone);
+    this.host = clean(hostname ?? '-').replace(/[\r\n]/g, '');
   }
 
   header(): string {
@@ -105,6 +128,7 @@ export class L2tCsvSink implements Sink {
     this.pending = [];
     this.pendingMicros = null;
     if (events.length === 0) return '';
+    if (events.length === 1) return this.line(events) + '\n';
     // Groups in order of their first event; a description already in a group starts a new one.
     const groups: TimelineEvent[][] = [];
     const open = new Map<string, TimelineEvent[]>();
@@ -139,25 +163,10 @@ export class L2tCsvSink implements Sink {
     const zero = nsToMicros(e.timeNs) === 0n;
     const r = zero ? null : this.zone.render(e.timeNs);
     const desc = oneLine(e.message);
-    const cols = [
-      zero ? '00/00/0000' : r!.date,
-      zero ? '--:--:--' : r!.time,
-      zero ? '-' : r!.zone,
-      macb,
-      e.source || 'N/A',
-      e.sourcetype || 'N/A',
-      descs.join('; '),
-      '-',
-      this.hostname ?? '-',
-      shortMessage(desc),
-      desc,
-      '2',
-      displayName(e),
-      e.inode ?? '-',
-      '-',
-      e.parser,
-      extraOf(e),
-    ];
-    return cols.map((c) => sanitize(oneLine(c))).join(',');
+    const type = descs.length === 1 ? descs[0]! : descs.join('; ');
+    // constant or known-clean columns are written as they are; the others pass plaso's sanitiser
+    return (zero ? '00/00/0000,--:--:--,-,' : `${r!.date},${r!.time},${clean(r!.zone)},`)
+      + `${macb},${clean(e.source || 'N/A')},${clean(e.sourcetype || 'N/A')},${clean(type)},-,${this.host},`
+      + `${clean(shortMessage(desc))},${clean(desc)},2,${clean(displayName(e))},${clean(e.inode ?? '-')},-,${clean(e.parser)},${clean(extraOf(e))}`;
   }
 }

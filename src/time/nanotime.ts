@@ -58,6 +58,8 @@ export function civilFromDays(days: number): [number, number, number] {
  */
 export function parseRfc3339(text: unknown): ParsedTime | null {
   if (typeof text !== 'string' || isGoZero(text)) return null;
+  const fast = parseUtcFast(text);
+  if (fast !== null) return { ns: fast, offsetMinutes: 0, raw: text, local: false };
   const m = RFC3339.exec(text);
   if (!m) return null;
   const [, ys, mos, ds, hs, mis, ss, frac, tz] = m;
@@ -76,6 +78,47 @@ export function parseRfc3339(text: unknown): ParsedTime | null {
   const secs = BigInt(daysFromCivil(y, mo, d)) * 86400n + BigInt(h * 3600 + mi * 60 + s - offsetMinutes * 60);
   const fracNs = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
   return { ns: secs * NS_PER_SECOND + fracNs, offsetMinutes, raw: text, local };
+}
+
+let cachedDate = '';
+let cachedDaySeconds = 0;
+
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+
+/**
+ * The common case, fast: `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` (what dockerd writes on every log line),
+ * with the day's seconds cached. Anything else (or any doubt) returns null and takes the full parser.
+ */
+function parseUtcFast(t: string): bigint | null {
+  const n = t.length;
+  if (n < 20 || n > 30 || t.charCodeAt(n - 1) !== 90 /* Z */ || t.charCodeAt(10) !== 84 /* T */) return null;
+  const date = t.slice(0, 10);
+  if (date !== cachedDate) {
+    const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(date);
+    if (!m) return null;
+    const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]);
+    if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+    cachedDate = date;
+    cachedDaySeconds = daysFromCivil(y, mo, d) * 86400;
+  }
+  if (t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return null;
+  const h = digit(t, 11) * 10 + digit(t, 12), mi = digit(t, 14) * 10 + digit(t, 15), sec = digit(t, 17) * 10 + digit(t, 18);
+  if (!(h <= 23 && mi <= 59 && sec <= 60)) return null; // NaN fails too
+  let frac = 0;
+  if (n > 20) {
+    if (t.charCodeAt(19) !== 46 /* . */ || n === 21) return null;
+    let scale = 100_000_000;
+    for (let i = 20; i < n - 1; i++) {
+      const dg = digit(t, i);
+      if (Number.isNaN(dg)) return null;
+      frac += dg * scale;
+      scale /= 10;
+    }
+  } else if (t.charCodeAt(19) !== 90) return null;
+  return BigInt(cachedDaySeconds + h * 3600 + mi * 60 + sec) * NS_PER_SECOND + BigInt(frac);
 }
 
 function daysInMonth(y: number, m: number): number {

@@ -16,16 +16,20 @@ export const INCIDENT = path.join(FIXTURES, 'overlay2-incident');
 export interface Extracted {
   events: TimelineEvent[];
   warnings: Warnings;
+  /** How many artifacts were merged straight from their files. */
+  directSources: number;
 }
 
 /** Extract evidence in-process and return the sorted events and the warnings. */
-export async function extract(evidence: string[], sortMemoryBytes?: number): Promise<Extracted> {
+export async function extract(evidence: string[], sortMemoryBytes?: number, directMinBytes?: number): Promise<Extracted> {
   const warnings = new Warnings();
   const sorter = new EventSorter(sortMemoryBytes ? { memoryBytes: sortMemoryBytes } : {});
-  for (const e of evidence) await extractSource(openEvidence(e, warnings), { hostname: null }, warnings, (ev) => sorter.add(ev));
+  const direct = directMinBytes === undefined ? undefined
+    : { add: sorter.addSortedSource.bind(sorter), minBytes: directMinBytes, maxSources: 1000 };
+  for (const e of evidence) await extractSource(openEvidence(e, warnings), { hostname: null, direct }, warnings, (ev) => sorter.add(ev));
   const events: TimelineEvent[] = [];
-  for await (const ev of sorter.sorted()) events.push(ev);
-  return { events, warnings };
+  for await (const batch of sorter.sorted()) events.push(...batch);
+  return { events, warnings, directSources: sorter.sortedSources };
 }
 
 const unpacked = new Map<string, string>();

@@ -76,3 +76,28 @@ test('messages with newlines, quotes and non-ASCII stay on one line and round-tr
   t.is((JSON.parse(out) as { message: string }).message, m);
   t.is(lines([makeEvent({ timeNs: T0, message: m })])[0]!.message, m);
 });
+
+test('the direct jsonl writer gives exactly JSON.stringify of the event object (property)', async (t) => {
+  const { jsonlLine, jsonlObject, QuoteCache } = await import('../../src/sinks/jsonl.ts');
+  const fcm = (await import('fast-check')).default;
+  const q = new QuoteCache(5);
+  const str = fcm.string({ unit: 'binary', maxLength: 12 });
+  const opt = fcm.option(str, { nil: undefined });
+  const keys = fcm.constantFrom('a', 'time', 'container_id', 'stream', 'inode', 'offset', 'x_y', '__proto__', 'constructor', 'toString', 'message');
+  fcm.assert(fcm.property(
+    fcm.record({ t: fcm.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), msg: str, ev: str, off: fcm.nat(), cid: opt, cname: opt, img: opt, stream: opt, inode: opt,
+      fields: fcm.array(fcm.tuple(keys, fcm.oneof(str, fcm.integer(), fcm.boolean(), fcm.constant(null))), { maxLength: 6 }) }),
+    (r) => {
+      const fields: Record<string, string | number | boolean | null> = Object.create(null);
+      for (const [k, v] of r.fields) fields[k] = v;
+      const e = {
+        timeNs: r.t, timestampDesc: 'Start Time', kind: 'container.log', message: r.msg, source: 'DOCKER', sourcetype: 'S', dataType: 'd', parser: 'p',
+        evidenceSource: '/e', evidenceKind: 'OS' as const, evidence: r.ev, offset: r.off, fields,
+        ...(r.cid ? { containerId: r.cid } : {}), ...(r.cname ? { containerName: r.cname } : {}), ...(r.img ? { imageId: r.img } : {}),
+        ...(r.stream ? { stream: r.stream } : {}), ...(r.inode ? { inode: r.inode } : {}),
+      };
+      return jsonlLine(e, q) === JSON.stringify(jsonlObject(e));
+    },
+  ), { numRuns: 2000 });
+  t.pass();
+});

@@ -234,7 +234,7 @@ test('reproduces the line shape of plaso\'s l2tcsv sample (output-formats.md 2.6
   // 01/22/2012,07:53:01,UTC,M...,LOG,Cron log,Content Modification Time,root,myhostname.myhost.com,
   // (root) CMD (...),Cron ran: ...,2,OS:/tmp/test/test_data/syslog/syslog,-,-,text/syslog_traditional,message_body: ...; reporter: CRON; sha256_hash: ...
   // Differences we cannot avoid: no user attribute (-), the short message is the full message, extra also
-  // carries our evidence_source/kind/offset/time_ns keys.
+  // carries our kind/offset/time_ns keys (evidence_source only for archives: for a directory it is in filename).
   const e = makeEvent({
     timeNs: utcNs(2012, 1, 22, 7, 53, 1),
     timestampDesc: 'Content Modification Time',
@@ -254,7 +254,7 @@ test('reproduces the line shape of plaso\'s l2tcsv sample (output-formats.md 2.6
     + 'Cron ran: touch /var/run/crond.somecheck for user: root pid: 31051,'
     + 'Cron ran: touch /var/run/crond.somecheck for user: root pid: 31051,'
     + '2,OS:/tmp/test/test_data/syslog/syslog,-,-,text/syslog_traditional,'
-    + 'evidence_source: /tmp/test/test_data/syslog/; kind: syslog.line; '
+    + 'kind: syslog.line; '
     + 'message_body: (root) CMD (touch /var/run/crond.somecheck); offset: 0; reporter: CRON; '
     + 'sha256_hash: 1f0105612f6ad2d225d6bd9ba631148740e312598878adcd2b74098a3dab50c4; time_ns: 2012-01-22T07:53:01.000000000Z\n');
 });
