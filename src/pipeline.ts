@@ -166,7 +166,8 @@ function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context,
     await run(content, check);
     if (ordered) {
       handed++;
-      direct.add(() => pullEvents(() => src.openFile(ref.entry.path), run), count, fieldNames);
+      // small chunks at output time: fewer events wait in memory per source (they would outlive the young generation)
+      direct.add(() => pullEvents(() => src.openFile(ref.entry.path, 1 << 17), run), count, fieldNames);
     } else {
       await run(await src.openFile(ref.entry.path), send);
     }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TimelineEvent } from './event.js';
 
 /** Events held before the producer is paused (per source). */
-const HIGH_WATER = 8192;
+const HIGH_WATER = 1024;
 
 /**
  * Turn a push-style extraction (`run(input, onEvent)`) into a pull-style async iterator of batches, with

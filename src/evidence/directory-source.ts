@@ -45,9 +45,9 @@ export class DirectorySource implements EvidenceSource {
   }
 
   /** Open a regular file of the evidence again (read-only, no atime update, never through a symlink). */
-  async openFile(rel: string): Promise<Readable> {
+  async openFile(rel: string, chunkBytes = 1 << 20): Promise<Readable> {
     const fh = await openNoTouch(path.join(this.root, rel));
-    return fh.createReadStream({ highWaterMark: 1 << 20, autoClose: true });
+    return fh.createReadStream({ highWaterMark: chunkBytes, autoClose: true });
   }
 
   async statEntry(rel: string): Promise<EvidenceEntry | null> {

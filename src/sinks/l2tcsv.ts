@@ -11,6 +11,18 @@ const NEEDS_CLEAN = /[,\r\n]/;
  * formatting dropped CR and LF. The scan comes first: most values need nothing.
  */
 const clean = (s: string): string => (NEEDS_CLEAN.test(s) ? s.replace(/[\r\n]/g, '').replace(/,/g, ' ') : s);
+
+/** `clean` of the strings that repeat on every event (paths, sources, parsers), cached. */
+const cleanCache = new Map<string, string>();
+function cleanRepeated(s: string): string {
+  let c = cleanCache.get(s);
+  if (c === undefined) {
+    c = clean(s);
+    if (cleanCache.size > 20_000) cleanCache.clear();
+    cleanCache.set(s, c);
+  }
+  return c;
+}
 /** plaso's message formatting drops CR and LF. */
 const oneLine = (s: string): string => (s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s);
 
@@ -27,25 +39,54 @@ const pyStr = (v: string | number | boolean): string => (typeof v === 'boolean' 
  * formatting_helper: `'; '.join(sorted(...))`, then `\n` → `-` and `\r` removed).
  */
 export function extraOf(e: TimelineEvent): string {
-  const pairs: string[] = [`time_ns: ${formatUtcNs(e.timeNs)}`, `offset: ${e.offset}`, `kind: ${e.kind}`];
+  const names: string[] = ['time_ns', 'offset', 'kind'];
+  const values: string[] = [formatUtcNs(e.timeNs), String(e.offset), e.kind];
   // what another column already says is left out: the directory (in filename) and, for logs, the image
-  if (e.evidenceKind !== 'OS') pairs.push(`evidence_source: ${e.evidenceSource}`);
-  if (e.containerId) pairs.push(`container_id: ${e.containerId}`);
-  if (e.containerName) pairs.push(`container_name: ${e.containerName}`);
-  if (e.imageId && e.kind !== 'container.log') pairs.push(`image_id: ${e.imageId}`);
-  if (e.stream) pairs.push(`stream: ${e.stream}`);
+  if (e.evidenceKind !== 'OS') { names.push('evidence_source'); values.push(e.evidenceSource); }
+  if (e.containerId) { names.push('container_id'); values.push(e.containerId); }
+  if (e.containerName) { names.push('container_name'); values.push(e.containerName); }
+  if (e.imageId && e.kind !== 'container.log') { names.push('image_id'); values.push(e.imageId); }
+  if (e.stream) { names.push('stream'); values.push(e.stream); }
   const f = e.fields;
   for (const k in f) {
     const v = f[k];
-    if (v !== null && v !== undefined && !L2T_SKIP_FIELDS.has(k)) pairs.push(`${k}: ${pyStr(v)}`);
+    // a field cannot stand in for one of the pairs above (as in jsonl): one pair per name, as in plaso
+    if (v === null || v === undefined || L2T_SKIP_FIELDS.has(k) || RESERVED_PAIRS.has(k)) continue;
+    names.push(k);
+    values.push(pyStr(v));
   }
-  let surrogates = false;
-  for (const p of pairs) if (SURROGATE.test(p)) { surrogates = true; break; }
-  if (surrogates) pairs.sort(cmpCodePoints);
-  else pairs.sort(); // UTF-16 order = code-point order without astral characters
-  const text = pairs.join('; ');
+  if (names.some((n) => n.includes(':'))) {
+    // a name with a colon could tie with another name's prefix: sort the whole strings
+    const pairs = names.map((n, i) => `${n}: ${values[i]}`).sort(cmpCodePoints).join('; ');
+    return pairs.replace(/\n/g, '-').replace(/\r/g, '');
+  }
+  const order = pairOrder(names);
+  let text = `${names[order[0]!]}: ${values[order[0]!]}`;
+  for (let i = 1; i < order.length; i++) text += `; ${names[order[i]!]}: ${values[order[i]!]}`;
   return text.includes('\n') || text.includes('\r') ? text.replace(/\n/g, '-').replace(/\r/g, '') : text;
 }
+
+const orderCache = new Map<string, number[]>();
+
+/**
+ * The order of `name: value` pairs once sorted as whole strings (plaso sorts the joined pairs).
+ * Names are unique, so it is decided by the names alone (`name:` against `name_x`: `:` sorts first),
+ * and is cached per list of names. Python compares code points: an astral character sorts last.
+ */
+function pairOrder(names: string[]): number[] {
+  const key = names.join('\0');
+  let order = orderCache.get(key);
+  if (order === undefined) {
+    const withColon = names.map((n) => `${n}:`);
+    order = names.map((_, i) => i).sort((a, b) => cmpCodePoints(withColon[a]!, withColon[b]!));
+    if (orderCache.size > 10_000) orderCache.clear();
+    orderCache.set(key, order);
+  }
+  return order;
+}
+
+/** Pair names the event itself provides. */
+const RESERVED_PAIRS = new Set(['time_ns', 'offset', 'kind', 'evidence_source', 'container_id', 'container_name', 'image_id', 'stream']);
 
 /** Fields the L2T view leaves out: the raw time text (jsonl keeps it) and the driver (the format column says it). */
 const L2T_SKIP_FIELDS = new Set(['time_raw', 'log_driver']);
@@ -166,7 +207,7 @@ export class L2tCsvSink implements Sink {
     const type = descs.length === 1 ? descs[0]! : descs.join('; ');
     // constant or known-clean columns are written as they are; the others pass plaso's sanitiser
     return (zero ? '00/00/0000,--:--:--,-,' : `${r!.date},${r!.time},${clean(r!.zone)},`)
-      + `${macb},${clean(e.source || 'N/A')},${clean(e.sourcetype || 'N/A')},${clean(type)},-,${this.host},`
-      + `${clean(shortMessage(desc))},${clean(desc)},2,${clean(displayName(e))},${clean(e.inode ?? '-')},-,${clean(e.parser)},${clean(extraOf(e))}`;
+      + `${macb},${cleanRepeated(e.source || 'N/A')},${cleanRepeated(e.sourcetype || 'N/A')},${cleanRepeated(type)},-,${this.host},`
+      + `${clean(shortMessage(desc))},${clean(desc)},2,${cleanRepeated(displayName(e))},${clean(e.inode ?? '-')},-,${cleanRepeated(e.parser)},${clean(extraOf(e))}`;
   }
 }

@@ -302,3 +302,24 @@ test('extra order is Python\'s code-point order (an astral character sorts after
   const pairs = r.extra.split('; ').filter((p) => p.startsWith('a'));
   t.deepEqual(pairs, ['a0: 4', 'a\uE000: 3', 'a\uFFFD: 2', 'a😀: 1']);
 });
+
+test('extra is in the same order as sorting the whole "key: value" strings, for any field names (property)', async (t) => {
+  const fcm = (await import('fast-check')).default;
+  const { extraOf } = await import('../../src/sinks/l2tcsv.ts');
+  const name = fcm.string({ unit: fcm.constantFrom('a', 'b', ':', ' ', '_', 'Z', '\u{1F600}', '\uFFFD'), minLength: 1, maxLength: 4 });
+  fcm.assert(fcm.property(fcm.uniqueArray(fcm.tuple(name, fcm.string({ maxLength: 4 })), { selector: (x) => x[0], maxLength: 6 }), (pairs) => {
+    const fields: Record<string, string> = Object.create(null);
+    for (const [k, v] of pairs) fields[`f${k}`] = v;
+    const e = makeEvent({ fields });
+    const got = extraOf(e);
+    // Python: sorted(...) on whole strings by code point
+    const expected = got.split('; ').slice().sort((a, b) => {
+      const x = Array.from(a).map((c) => c.codePointAt(0)!);
+      const y = Array.from(b).map((c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    });
+    return pairs.some(([, v]) => v.includes(';') || v.includes('\n') || v.includes('\r')) || got === expected.join('; ');
+  }), { numRuns: 3000 });
+  t.pass();
+});
