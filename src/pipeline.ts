@@ -163,7 +163,14 @@ function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context,
         out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
       }
     };
-    await run(content, check);
+    const quick = ex.quickOrder ? await ex.quickOrder(ref, content) : null;
+    if (quick) {
+      ordered = quick.ordered;
+      count = quick.count;
+      for (const k of quick.fieldNames) fieldNames.add(k);
+    } else {
+      await run(ex.quickOrder ? await src.openFile(ref.entry.path) : content, check);
+    }
     if (ordered) {
       handed++;
       // small chunks at output time: fewer events wait in memory per source (they would outlive the young generation)

@@ -13,6 +13,12 @@ export interface ArtifactRef {
   entry: EvidenceEntry;
 }
 
+export interface QuickOrder {
+  ordered: boolean;
+  count: number;
+  fieldNames: string[];
+}
+
 export interface ExtractOutput<R> {
   record(r: R): void;
   warn(w: Omit<Warning, 'evidence' | 'artifact'> & Partial<Pick<Warning, 'evidence' | 'artifact'>>): void;
@@ -37,6 +43,12 @@ export interface Extractor<R = unknown> {
    * a large artifact of directory evidence may then be merged straight into the output.
    */
   readonly ordered?: boolean;
+  /**
+   * For `ordered` extractors: a cheap pass that tells whether the artifact's events will come out in
+   * timeline order, how many, and with which field names, without building them. null: cannot tell
+   * cheaply (the caller then runs the extractor itself to find out).
+   */
+  quickOrder?(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null>;
   /** Matches a path relative to the data root. */
   match(rel: string, entry: EvidenceEntry): boolean;
   extract(ref: ArtifactRef, input: Readable | null, out: ExtractOutput<R>): Promise<void>;

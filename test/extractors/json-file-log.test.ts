@@ -93,3 +93,31 @@ test('an overlong line with no newline is skipped with a warning, memory stays b
   t.is(warnings.list[0]!.kind, 'overlong-line');
   t.is(warnings.list[0]!.offset, Buffer.byteLength(logLine('before\n', '2026-01-02T03:04:06Z')));
 });
+
+test('the quick order check reads times from the fixed tail and says null on any line of another shape', async (t) => {
+  const { jsonLogQuickOrder } = await import('../../src/extractors/json-file-log.ts');
+  const { Readable } = await import('node:stream');
+  const entry = { path: `${c}/${ID}-json.log`, type: 'file' as const, size: 0n, mode: 0, uid: 0, gid: 0, inode: null };
+  const ref = { root: '', rel: `${c}/${ID}-json.log`, entry };
+  const q = (body: string) => jsonLogQuickOrder(ref, Readable.from([Buffer.from(body)]));
+  const ok = logLine('a "quoted" \\ text\n', '2026-01-02T03:04:05Z') + logLine('b\n', '2026-01-02T03:04:05.5Z', 'stderr') + logLine('c\n', '2026-01-02T03:04:06.000000001Z');
+  t.deepEqual(await q(ok), { ordered: true, count: 3, fieldNames: ['log_driver', 'time_raw'] });
+  t.deepEqual(await q(logLine('b\n', '2026-01-02T03:04:06Z') + logLine('a\n', '2026-01-02T03:04:05Z')), { ordered: false, count: 2, fieldNames: ['log_driver', 'time_raw'] });
+  t.is(await q(JSON.stringify({ log: 'x\n', stream: 'stdout', attrs: { tag: 'w' }, time: '2026-01-02T03:04:05Z' }) + '\n'), null, 'attrs');
+  t.is(await q(logLine('split', '2026-01-02T03:04:05Z') + logLine('rest\n', '2026-01-02T03:04:05Z')), null, 'a split line');
+  t.is(await q(logLine('ends in backslash-n text \\n', '2026-01-02T03:04:05Z')), null, 'a literal backslash and n is not a newline');
+  t.deepEqual(await q(logLine('x\n', '2026-01-02T05:04:05+02:00') + logLine('y\n', '2026-01-02T03:04:06Z')), { ordered: true, count: 2, fieldNames: ['log_driver', 'time_raw'] }, 'offsets are honoured');
+  t.is(await q('{"log":"x\\n","stream":"stdout","time":"2026-01-02T03:04:05Z"'), null, 'a truncated line');
+});
+
+test('for a log merged directly, the quick check names exactly the fields its events carry', async (t) => {
+  const { extract: run } = await import('../helpers/run.ts');
+  const body = Array.from({ length: 50 }, (_, i) => logLine(`line ${i}\n`, `2026-01-02T03:04:${String(10 + i).padStart(2, '0')}Z`, i % 3 ? 'stdout' : 'stderr')).join('');
+  const root = makeTree({ [`${c}/config.v2.json`]: configV2(ID), [`${c}/${ID}-json.log`]: body, [`${c}/${ID}-json.log.1.gz`]: dockerGzip(body, '2026-01-02T03:04:59Z') });
+  const direct = await run([root], undefined, 0);
+  const sorted = await run([root]);
+  t.is(direct.directSources, 2);
+  t.deepEqual(direct.events, sorted.events);
+  const keys = new Set(sorted.events.filter((e) => e.kind === 'container.log').flatMap((e) => Object.keys(e.fields)));
+  t.deepEqual([...keys].sort(), ['log_driver', 'offset_in', 'rotation', 'time_raw']);
+});
