@@ -8,6 +8,7 @@ import { imageConfig } from './image-config.js';
 import { imageMetadata } from './image-metadata.js';
 import { repositories } from './repositories.js';
 import { layerdb } from './layerdb.js';
+import { tarSplit } from './tar-split.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -20,4 +21,5 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   imageMetadata,
   repositories,
   layerdb,
+  tarSplit,
 ];

@@ -29,10 +29,13 @@ test('the README command: extract the embedded fixture to every format; format i
 
 test('stdout when no -o; --after inclusive and --before exclusive', (t) => {
   const all = cli(['extract', DEAD, '-f', 'jsonl']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: string });
-  const after = all[10]!.time;
-  const before = all[20]!.time;
+  const times = [...new Set(all.map((e) => e.time))];
+  const after = times[Math.floor(times.length / 3)]!;
+  const before = times[Math.floor(times.length / 2)]!;
   const some = cli(['extract', DEAD, '-f', 'jsonl', '--after', after, '--before', before]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: string });
-  t.true(some.length > 0);
+  t.true(some.length > 10);
+  t.true(some.some((e) => e.time === after), 'the --after time itself is included');
+  t.false(some.some((e) => e.time === before), 'the --before time is not');
   t.true(some.every((e) => e.time >= after && e.time < before));
   t.is(some.length, all.filter((e) => e.time >= after && e.time < before).length);
 });
