@@ -54,6 +54,7 @@ async function runPhase(
     const split = splitDataRootPath(entry.path);
     if (!split) return null;
     seenRoots?.add(split.root);
+    if (split.nested !== undefined) seenRoots?.add(split.nested);
     if (!accept(split.root)) return null;
     const exs = mine.filter((e) => e.match(split.rel, entry));
     return exs.length ? { ref: { root: split.root, rel: split.rel, entry }, exs } : null;
@@ -131,6 +132,10 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   };
   const handOver = src instanceof DirectorySource && opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
   await runPhase(src, 'content', extractors, accept, descend, warnings, onRecord, undefined, handOver);
+  for (const ex of extractors) {
+    if (!ex.finish) continue;
+    for (const e of ex.finish(ctx, (w) => warnings.add({ artifact: ex.artifact, ...w }))) send(e);
+  }
   return { context: ctx, roots: keep, events };
 }
 

@@ -67,6 +67,11 @@ export class DirectorySource implements EvidenceSource {
     };
     // Node reports birthtime as 0 (or ctime) where the file system or statx gives none.
     if (st.birthtimeNs > 0n) e.birthtime = st.birthtimeNs;
+    if (type === 'char' || type === 'block') {
+      // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31
+      const r = st.rdev;
+      e.rdev = { major: Number(((r >> 8n) & 0xfffn) | ((r >> 32n) & ~0xfffn)), minor: Number((r & 0xffn) | ((r >> 12n) & ~0xffn)) };
+    }
     if (type === 'symlink') {
       try { e.linkTarget = await fsp.readlink(path.join(this.root, rel)); } catch { /* recorded without target */ }
     }

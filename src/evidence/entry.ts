@@ -19,6 +19,13 @@ export interface EvidenceEntry {
   birthtime?: bigint;
   /** For symlinks and hardlinks: the recorded target, never resolved on the host. */
   linkTarget?: string;
+  /** Device numbers of a character or block device (a 0/0 character device is an overlay whiteout). */
+  rdev?: { major: number; minor: number };
+  /**
+   * Extended attributes, where the evidence holds them: pax `SCHILY.xattr.*` records of an archive.
+   * (Node cannot read xattrs of a directory evidence: undefined there.)
+   */
+  xattrs?: Record<string, string>;
 }
 
 /** Decides, per entry, whether a walk wants its content (a stream), its metadata only, or nothing below it. */

@@ -4,23 +4,29 @@ import type { Warnings } from '../warnings.js';
 
 /**
  * The marks of a Docker data root in any path: `<root>/containers/<64 hex>` or
- * `<root>/image/<driver>/{imagedb,layerdb,repositories.json}`.
+ * `<root>/image/<driver>/{imagedb,layerdb,repositories.json}` or `<root>/overlay2/<layer>/diff`.
  */
-const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json))(?:\/|$)/;
+const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json)|overlay2\/[0-9a-z]+(?:-init)?\/diff)(?:\/|$)/;
 
 /**
  * Split an evidence path into its data root and the path inside it, using the first (outermost)
  * mark. Returns null for paths that are not inside a container folder or an image store.
  */
-export function splitDataRootPath(p: string): { root: string; rel: string } | null {
+export function splitDataRootPath(p: string): { root: string; rel: string; nested?: string } | null {
   const m = ROOT_MARK.exec(p);
   if (!m) return null;
   const start = m.index + (m[0].startsWith('/') ? 1 : 0);
-  return { root: start === 0 ? '' : p.slice(0, start - 1), rel: p.slice(start) };
+  const out: { root: string; rel: string; nested?: string } = { root: start === 0 ? '' : p.slice(0, start - 1), rel: p.slice(start) };
+  // a data root inside this one (in a layer or a volume: docker-in-docker)
+  const inner = CONTAINER_MARK.exec(p.slice(m.index + m[0].length));
+  if (inner) out.nested = p.slice(0, m.index + m[0].length + inner.index).replace(/\/$/, '');
+  return out;
 }
 
+const CONTAINER_MARK = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
+
 /** The top folders of a data root that the extractors read. */
-export const READ_FOLDERS = ['containers', 'image'] as const;
+export const READ_FOLDERS = ['containers', 'image', 'overlay2'] as const;
 
 /** Roots that lie inside another root (a data root inside a layer or volume: docker-in-docker) are set apart. */
 export function outermostRoots(roots: Iterable<string>): { keep: string[]; nested: string[] } {

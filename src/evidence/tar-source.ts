@@ -81,6 +81,12 @@ export class TarSource implements EvidenceSource {
           ctime: paxTime(pax, 'ctime'),
         };
         if (h.linkname) entry.linkTarget = h.linkname;
+        if (type === 'char' || type === 'block') entry.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+        if (pax) {
+          for (const k of Object.keys(pax)) {
+            if (k.startsWith('SCHILY.xattr.')) (entry.xattrs ??= {})[k.slice(13)] = pax[k]!;
+          }
+        }
         const want = visitor.want(entry);
         if (want === 'content' && type === 'file') {
           // tar-stream entries are streamx streams; extractors get a Node Readable over them.

@@ -2,7 +2,7 @@ import type { FileTimesRecord } from './container-files.js';
 import type { Context } from './context.js';
 import type { StatInfo, TimelineEvent } from '../events/event.js';
 import type { EvidenceEntry } from '../evidence/entry.js';
-import { makeEvent } from '../events/build.js';
+import { fileTimeEvents } from './file-times.js';
 import { jsonLogRotation } from './json-file-log.js';
 
 /** What the file is and what its times mean, for the message. */
@@ -30,32 +30,11 @@ export function statInfo(e: EvidenceEntry): StatInfo {
   return { mode: modeString(e), uid: e.uid, gid: e.gid, size: e.size.toString(), inode: e.inode ?? '0' };
 }
 
-const TIMES = [
-  ['mtime', 'Content Modification Time', 'file.mtime'],
-  ['atime', 'Last Access Time', 'file.atime'],
-  ['ctime', 'Metadata Modification Time', 'file.ctime'],
-  ['birthtime', 'Creation Time', 'file.birth'],
-] as const;
-
-/**
- * Time map of a file-system entry: mtime → `Content Modification Time`, atime → `Last Access Time`,
- * ctime → `Metadata Modification Time`, birth → `Creation Time` (plaso fs:stat). A time the evidence
- * does not hold (a tar without pax atime/ctime; no birth time) gives no event.
- */
+/** Time map of an entry of `containers/<id>/`: its file-system times (see fileTimeEvents). */
 export function* containerFileEvents(r: FileTimesRecord, ctx: Context): Iterable<TimelineEvent> {
-  const e = r.entry;
   const role = roleOf(r.rest, r.containerId);
-  for (const [key, desc, kind] of TIMES) {
-    const t = e[key];
-    if (t === undefined) continue;
-    const ev = makeEvent(ctx, {
-      timeNs: t, timestampDesc: desc, kind,
-      message: `${e.path}${e.linkTarget ? ` -> ${e.linkTarget}` : ''} [${ctx.label(r.containerId)}: ${role}]`,
-      source: 'FILE', sourcetype: 'File stat', dataType: 'fs:stat', parser: 'docker_timeline/container_files',
-      evidence: e.path, offset: 0, containerId: r.containerId, inode: e.inode,
-      fields: { file_role: role, file_type: e.type, mode: modeString(e), uid: e.uid, gid: e.gid, size: e.size.toString(), link_target: e.linkTarget },
-    });
-    ev.stat = statInfo(e);
-    yield ev;
-  }
+  yield* fileTimeEvents(r.entry, ctx, {
+    label: `[${ctx.label(r.containerId)}: ${role}]`, parser: 'docker_timeline/container_files', containerId: r.containerId,
+    fields: { file_role: role },
+  });
 }

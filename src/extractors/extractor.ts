@@ -55,4 +55,6 @@ export interface Extractor<R = unknown> {
   /** Context-phase records are kept until the pass ends; this stores them into the context. */
   remember?(r: R, ctx: Context): void;
   toEvents(r: R, ctx: Context): Iterable<TimelineEvent>;
+  /** Called once after the content pass: events that need everything seen (container drift). */
+  finish?(ctx: Context, warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent>;
 }

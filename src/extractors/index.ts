@@ -9,6 +9,7 @@ import { imageMetadata } from './image-metadata.js';
 import { repositories } from './repositories.js';
 import { layerdb } from './layerdb.js';
 import { tarSplit } from './tar-split.js';
+import { layerFiles } from './layer-files.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -22,4 +23,5 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   repositories,
   layerdb,
   tarSplit,
+  layerFiles,
 ];

@@ -1,0 +1,135 @@
+import type { EvidenceEntry, EntryType } from '../evidence/entry.js';
+
+/** What the overlay and `docker diff` need of one entry of a layer directory. */
+export interface LayerNode {
+  type: EntryType;
+  perm: number;
+  uid: number | null;
+  gid: number | null;
+  rdev: string;
+  mtime?: bigint;
+  ctime?: bigint;
+  size: bigint;
+  /** `security.capability`, compared as docker does. */
+  cap?: string;
+  whiteout: boolean;
+  opaque: boolean;
+  entry: EvidenceEntry;
+}
+
+export function layerNode(e: EvidenceEntry): LayerNode {
+  const opaqueAttr = e.xattrs?.['trusted.overlay.opaque'] ?? e.xattrs?.['user.overlay.opaque'];
+  const node: LayerNode = {
+    type: e.type, perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, rdev: e.rdev ? `${e.rdev.major},${e.rdev.minor}` : '',
+    size: e.size, whiteout: e.type === 'char' && e.rdev?.major === 0 && e.rdev.minor === 0,
+    opaque: e.type === 'dir' && opaqueAttr === 'y', entry: e,
+  };
+  if (e.mtime !== undefined) node.mtime = e.mtime;
+  if (e.ctime !== undefined) node.ctime = e.ctime;
+  if (e.xattrs?.['security.capability'] !== undefined) node.cap = e.xattrs['security.capability'];
+  return node;
+}
+
+/** One layer: path in the container file system (`/etc/passwd`) → its node. */
+export type LayerTree = Map<string, LayerNode>;
+
+/** A directory tree of the union (overlay) view. */
+export class VNode {
+  readonly children = new Map<string, VNode>();
+  /** Set by the diff when the node is already reported (added or changed). */
+  added = false;
+  constructor(public node: LayerNode | null, public layer: string | null) {}
+
+  get isDir(): boolean {
+    return this.node === null || this.node.type === 'dir';
+  }
+}
+
+const depth = (p: string): number => (p.match(/\//g) ?? []).length;
+
+/** Union of layers, lowest first: whiteouts remove, opaque directories hide what is below them. */
+export function mergeLayers(layers: { id: string; tree: LayerTree }[]): VNode {
+  const root = new VNode(null, null);
+  for (const { id, tree } of layers) {
+    const paths = [...tree.keys()].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const p of paths) {
+      const n = tree.get(p)!;
+      const parts = p.split('/').filter(Boolean);
+      if (parts.length === 0) continue;
+      let dir = root;
+      for (const part of parts.slice(0, -1)) {
+        let next = dir.children.get(part);
+        if (!next) dir.children.set(part, (next = new VNode(null, id)));
+        dir = next;
+      }
+      const name = parts.at(-1)!;
+      if (n.whiteout) {
+        dir.children.delete(name);
+        continue;
+      }
+      let v = dir.children.get(name);
+      if (!v || n.type !== 'dir' || v.node?.type !== 'dir') {
+        v = new VNode(n, id);
+        dir.children.set(name, v);
+      } else {
+        if (n.opaque) v.children.clear();
+        v.node = n;
+        v.layer = id;
+      }
+    }
+  }
+  return root;
+}
+
+export interface Change {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+  /** The node in the new view (A, C) or the deleted one in the old view (D). */
+  node: VNode;
+  /** For C: the node it replaced. */
+  old: VNode | null;
+}
+
+/** docker's statDifferent: mode, owner, rdev; and for non-directories mtime and size. */
+function statDifferent(a: LayerNode, b: LayerNode): boolean {
+  if (a.type !== b.type || a.perm !== b.perm || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
+  return a.type !== 'dir' && (a.mtime !== b.mtime || a.size !== b.size);
+}
+
+/**
+ * `docker diff` of two views (moby pkg/archive changes.go addChanges): added, changed (stat or
+ * capability differs), deleted (only the top of a deleted subtree), and a directory is reported as
+ * changed when anything inside it changed.
+ */
+export function diffTrees(newRoot: VNode, oldRoot: VNode): Change[] {
+  const out: Change[] = [];
+  const walk = (info: VNode, old: VNode | null, path: string): void => {
+    const sizeAtEntry = out.length;
+    if (old === null) {
+      out.push({ kind: 'A', path, node: info, old: null });
+      info.added = true;
+    }
+    const oldChildren = new Map<string, VNode>(old && info.isDir ? old.children : []);
+    for (const name of [...info.children.keys()].sort()) {
+      const child = info.children.get(name)!;
+      const oldChild = oldChildren.get(name) ?? null;
+      const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+      if (oldChild) {
+        if (child.node && oldChild.node && (statDifferent(oldChild.node, child.node) || oldChild.node.cap !== child.node.cap)) {
+          out.push({ kind: 'C', path: childPath, node: child, old: oldChild });
+          child.added = true;
+        }
+        oldChildren.delete(name);
+      }
+      walk(child, oldChild, childPath);
+    }
+    for (const [name, oldChild] of [...oldChildren].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out.push({ kind: 'D', path: path === '/' ? `/${name}` : `${path}/${name}`, node: oldChild, old: null });
+    }
+    if (out.length > sizeAtEntry && info.isDir && !info.added && path !== '/') {
+      out.splice(sizeAtEntry, 0, { kind: 'C', path, node: info, old });
+    }
+  };
+  walk(newRoot, oldRoot, '/');
+  return out;
+}
