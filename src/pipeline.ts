@@ -45,17 +45,21 @@ function outputFor<R>(ex: Extractor<R>, ref: ArtifactRef, warnings: Warnings, on
 /** Run one walk over the evidence with the extractors of one phase. */
 async function runPhase(
   src: EvidenceSource, phase: 'context' | 'content', extractors: readonly Extractor<any>[],
-  accept: (root: string) => boolean, descendInto: ((p: string) => boolean) | null,
+  roots: readonly string[] | null, descendInto: ((p: string) => boolean) | null,
   warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown, ref: ArtifactRef) => void, seenRoots?: Set<string>,
   handOver?: (ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean>,
 ): Promise<void> {
   const mine = extractors.filter((e) => e.phase === phase);
   const plan = (entry: EvidenceEntry): { ref: ArtifactRef; exs: Extractor<any>[] } | null => {
-    const split = splitDataRootPath(entry.path);
+    // With the data roots known, any path below one belongs to it; before (an archive's first pass),
+    // the path's own marks tell where a root is.
+    const split = roots ? splitByRoots(entry.path, roots) : splitDataRootPath(entry.path);
     if (!split) return null;
-    seenRoots?.add(split.root);
-    if (split.nested !== undefined) seenRoots?.add(split.nested);
-    if (!accept(split.root)) return null;
+    if (!roots) {
+      seenRoots?.add(split.root);
+      const nested = (split as { nested?: string }).nested;
+      if (nested !== undefined) seenRoots?.add(nested);
+    }
     const exs = mine.filter((e) => e.match(split.rel, entry));
     return exs.length ? { ref: { root: split.root, rel: split.rel, entry }, exs } : null;
   };
@@ -87,6 +91,16 @@ async function runPhase(
   await src.walk(visitor);
 }
 
+/** The data root (the longest of `roots`) that `p` lies in, and the path inside it. */
+function splitByRoots(p: string, roots: readonly string[]): { root: string; rel: string } | null {
+  let best: string | null = null;
+  for (const r of roots) {
+    if ((r === '' || p.startsWith(r + '/')) && (best === null || r.length > best.length)) best = r;
+  }
+  if (best === null) return null;
+  return { root: best, rel: best === '' ? p : p.slice(best.length + 1) };
+}
+
 /**
  * Extract one evidence source: a first pass reads container configs (so every event can name its
  * container), a second pass streams logs and file times. Events go to `emit` unsorted.
@@ -113,7 +127,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
 
   const contextRecords: [Extractor<any>, unknown, string][] = [];
   const seen = new Set<string>();
-  await runPhase(src, 'context', extractors, () => true, descend, warnings, (ex, r, ref) => contextRecords.push([ex, r, ref.root]), seen);
+  await runPhase(src, 'context', extractors, dirRoots, descend, warnings, (ex, r, ref) => contextRecords.push([ex, r, ref.root]), seen);
   const { keep, nested } = outermostRoots(dirRoots ?? seen);
   for (const n of nested) {
     warnings.add({ kind: 'nested-data-root', artifact: 'data root', evidence: n, offset: 0, message: 'a Docker data root inside another one (docker-in-docker, or a copy inside a layer or volume); not read as host containers' });
@@ -131,7 +145,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     for (const e of ex.toEvents(r, ctx)) send(e);
   };
   const handOver = src instanceof DirectorySource && opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
-  await runPhase(src, 'content', extractors, accept, descend, warnings, onRecord, undefined, handOver);
+  await runPhase(src, 'content', extractors, keep, descend, warnings, onRecord, undefined, handOver);
   for (const ex of extractors) {
     if (!ex.finish) continue;
     for (const e of ex.finish(ctx, (w) => warnings.add({ artifact: ex.artifact, ...w }))) send(e);

@@ -58,6 +58,19 @@ export function* containerConfigEvents(r: ContainerConfigRecord, ctx: Context): 
       fields: { ...state, time_raw: r.raw.finishedAt },
     });
   }
+  // Each mount, at the container's creation (when its mounts were set): where its files live.
+  if (r.created) {
+    for (const m of r.mounts) {
+      const what = m.type === 'volume'
+        ? `${/^[0-9a-f]{64}$/.test(m.name ?? '') ? 'anonymous' : 'named'} volume ${m.name ?? '?'} (data root volumes/${m.name ?? '?'}/_data)`
+        : m.type === 'bind' ? `host path ${m.source ?? '?'} (bind mount: outside the data root, not in this evidence)` : `${m.type} ${m.source ?? ''}`.trim();
+      yield makeEvent(ctx, {
+        ...base, timeNs: r.created.ns, timestampDesc: 'Creation Time', kind: 'container.mount', offset: Math.max(r.offsets.created, 0),
+        message: `Container ${label} mounts ${what} at ${m.destination} (${m.rw ? 'read-write' : 'read-only'})`,
+        fields: { mount_type: m.type, mount_source: m.source, mount_destination: m.destination, volume: m.name, mount_rw: m.rw, mount_driver: m.driver },
+      });
+    }
+  }
   for (const p of r.health) {
     if (!p.start) continue;
     const dur = p.end ? `, ${(Number(p.end.ns - p.start.ns) / 1e9).toFixed(3)} s` : '';

@@ -14,6 +14,18 @@ export interface HealthProbe {
   offset: number;
 }
 
+export interface MountPoint {
+  destination: string;
+  /** `volume`, `bind`, `tmpfs`, ... (pre-1.10 configs: inferred from Name). */
+  type: string;
+  /** Volume name (named or anonymous). */
+  name: string | null;
+  /** Host path (for volumes: `<root>/volumes/<name>/_data` on the original host). */
+  source: string | null;
+  rw: boolean;
+  driver: string | null;
+}
+
 export interface ContainerConfigRecord {
   id: string;
   /** Name without the leading `/`. */
@@ -44,6 +56,7 @@ export interface ContainerConfigRecord {
   /** The data root the engine ran with, as recorded in its paths. */
   recordedRoot: string | null;
   health: HealthProbe[];
+  mounts: MountPoint[];
   /** `config.v2.json` (1.10+) or the legacy `config.json`. */
   legacy: boolean;
   evidence: string;
@@ -65,6 +78,18 @@ function parseHealth(raw: Buffer, state: Record<string, unknown>): HealthProbe[]
       exitCode: num(p.ExitCode), output: str(p.Output) ?? '', offset: Math.max(off, 0),
     };
   });
+}
+
+function parseMounts(v: unknown): MountPoint[] {
+  if (!isObject(v)) return [];
+  return Object.entries(v).filter(([, m]) => isObject(m)).map(([dest, m]) => {
+    const o = m as Record<string, unknown>;
+    const name = str(o.Name) || null;
+    return {
+      destination: str(o.Destination) || dest, type: str(o.Type) || (name ? 'volume' : 'bind'), name,
+      source: str(o.Source) || null, rw: o.RW !== false, driver: str(o.Driver) || null,
+    };
+  }).sort((a, b) => (a.destination < b.destination ? -1 : 1));
 }
 
 /** `containers/<id>/config.v2.json` (and the pre-1.10 `config.json`): lifecycle, state, health log. */
@@ -138,6 +163,7 @@ export const containerConfig: Extractor<ContainerConfigRecord> = {
       logPath,
       recordedRoot: anyPath ? recordedRoot(anyPath, id) : null,
       health: parseHealth(raw, st),
+      mounts: parseMounts(c.MountPoints),
       legacy,
       evidence: ref.entry.path,
       inode: ref.entry.inode,

@@ -3,6 +3,7 @@ import type { ContainerConfigRecord } from './container-config.js';
 import type { HostConfigRecord } from './hostconfig.js';
 import type { ImageConfigRecord } from './image-config.js';
 import { ImageStore } from './image-store.js';
+import type { VolumeInfo } from './volume-metadata.js';
 
 /** What the first pass learnt about containers, used to attribute every later event. */
 export class Context {
@@ -11,6 +12,8 @@ export class Context {
   /** image id (hex, no `sha256:`) → its config. */
   readonly images = new Map<string, ImageConfigRecord>();
   readonly store = new ImageStore();
+  /** Volumes of `volumes/metadata.db`, by name. */
+  readonly volumes = new Map<string, VolumeInfo>();
 
   constructor(readonly evidenceSource: string, readonly evidenceKind: 'OS' | 'TAR', readonly hostname: string | null) {}
 

@@ -10,6 +10,8 @@ import { repositories } from './repositories.js';
 import { layerdb } from './layerdb.js';
 import { tarSplit } from './tar-split.js';
 import { layerFiles } from './layer-files.js';
+import { volumeMetadata } from './volume-metadata.js';
+import { volumeFiles } from './volume-files.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -24,4 +26,6 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   layerdb,
   tarSplit,
   layerFiles,
+  volumeMetadata,
+  volumeFiles,
 ];
