@@ -1,7 +1,8 @@
 /**
  * Run a child process and measure it: wall time, peak RSS (VmHWM polled from /proc/<pid>/status,
- * plus the exact value the preloaded bench/peak-hook.mjs writes at exit), CPU time, and optionally
- * the size of files it writes (sort spill runs, output) while it runs.
+ * plus the exact value the preloaded bench/peak-hook.mjs writes at exit), CPU time, the CPU other
+ * processes used meanwhile (a shared machine makes wall times noisy), and optionally the size of
+ * files it writes (sort spill runs, output) while it runs.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -34,8 +35,13 @@ export interface Measured {
   peakRssMb: number;
   polledPeakRssMb: number;
   hookPeakRssMb: number | null;
+  /** Highest polled VmRSS before / after the first output byte (MiB). */
+  peakRssBeforeOutputMb: number;
+  peakRssAfterOutputMb: number | null;
   userCpuMs: number | null;
   systemCpuMs: number | null;
+  /** CPU time all other processes used during the run, as a number of busy cores (0..cpus). */
+  otherLoadCores: number | null;
   /** ms after spawn when the output file first had bytes (null when not watched or never written). */
   firstOutputMs: number | null;
   /** Most spill run files seen at once, and their largest total size (MiB). */
@@ -46,10 +52,26 @@ export interface Measured {
 }
 
 const MB = 1024 * 1024;
+/** USER_HZ: the unit of /proc/stat (100 on every Linux this runs on). */
+const USER_HZ = 100;
 
-function vmHwmKb(status: string): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
+/** What bench/peak-hook.mjs writes. */
+interface HookReport { vmHwmKb?: number; vmRssKb?: number; maxRssKb?: number; userCpuMs?: number; systemCpuMs?: number }
+
+function statusKb(status: string, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
   return m ? Number(m[1]) : 0;
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat `cpu` line: all but idle and iowait). */
+function machineBusyS(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    return (user + nice + system + irq + softirq + steal) / USER_HZ;
+  } catch {
+    return null;
+  }
 }
 
 function spillStats(dir: string): { runs: number; bytes: number } {
@@ -73,6 +95,8 @@ function spillStats(dir: string): { runs: number; bytes: number } {
 export function measure(o: MeasureOptions): Promise<Measured> {
   rmSync(o.peakFile, { force: true });
   const pollMs = o.pollMs ?? 50;
+  const busy0 = machineBusyS();
+  const selfCpu0 = process.cpuUsage();
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--import', PEAK_HOOK, ...o.args], {
     cwd: o.cwd ?? REPO_DIR,
@@ -85,18 +109,15 @@ export function measure(o: MeasureOptions): Promise<Measured> {
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
 
-  let polledKb = 0;
+  let hwmKb = 0;
+  let rssBeforeKb = 0;
+  let rssAfterKb = 0;
   let firstOutputMs: number | null = null;
   let spillRuns = 0;
   let spillBytes = 0;
   let ticks = 0;
   let polling = false;
   const timer = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    void readFile(`/proc/${pid}/status`, 'utf8')
-      .then((s) => { polledKb = Math.max(polledKb, vmHwmKb(s)); }, () => {})
-      .finally(() => { polling = false; });
     ticks++;
     if (o.outputFile && firstOutputMs === null) {
       try { if (statSync(o.outputFile).size > 0) firstOutputMs = performance.now() - t0; } catch { /* not yet */ }
@@ -106,30 +127,51 @@ export function measure(o: MeasureOptions): Promise<Measured> {
       spillRuns = Math.max(spillRuns, s.runs);
       spillBytes = Math.max(spillBytes, s.bytes);
     }
+    if (polling) return;
+    polling = true;
+    const outputStarted = firstOutputMs !== null;
+    void readFile(`/proc/${pid}/status`, 'utf8')
+      .then((s) => {
+        hwmKb = Math.max(hwmKb, statusKb(s, 'VmHWM'));
+        const rss = statusKb(s, 'VmRSS');
+        if (outputStarted) rssAfterKb = Math.max(rssAfterKb, rss);
+        else rssBeforeKb = Math.max(rssBeforeKb, rss);
+      }, () => {})
+      .finally(() => { polling = false; });
   }, pollMs);
 
   return new Promise((resolve, reject) => {
     let wallMs = 0;
+    let busy1: number | null = null;
     child.on('error', (e) => { clearInterval(timer); reject(e); });
     child.on('exit', () => {
       wallMs = performance.now() - t0;
+      busy1 = machineBusyS();
       clearInterval(timer);
     });
     child.on('close', (code, signal) => {
-      if (!wallMs) wallMs = performance.now() - t0;
+      if (!wallMs) { wallMs = performance.now() - t0; busy1 = machineBusyS(); }
       clearInterval(timer);
-      let hook: { vmHwmKb?: number; maxRssKb?: number; userCpuMs?: number; systemCpuMs?: number } | null = null;
+      let hook: HookReport | null = null;
       if (existsSync(o.peakFile)) {
-        try { hook = JSON.parse(readFileSync(o.peakFile, 'utf8')) as typeof hook; } catch { hook = null; }
+        try { hook = JSON.parse(readFileSync(o.peakFile, 'utf8')) as HookReport; } catch { hook = null; }
       }
       const hookKb = hook ? Math.max(hook.vmHwmKb ?? 0, hook.maxRssKb ?? 0) : null;
+      const childCpuS = hook?.userCpuMs !== undefined ? (hook.userCpuMs + (hook.systemCpuMs ?? 0)) / 1000 : null;
+      const self = process.cpuUsage(selfCpu0);
+      const otherLoadCores = busy0 !== null && busy1 !== null && childCpuS !== null
+        ? Math.max(0, (busy1 - busy0 - childCpuS - (self.user + self.system) / 1e6) / (wallMs / 1000))
+        : null;
       resolve({
         exitCode: code, signal, wallMs,
-        peakRssMb: Math.max(polledKb, hookKb ?? 0) / 1024,
-        polledPeakRssMb: polledKb / 1024,
+        peakRssMb: Math.max(hwmKb, hookKb ?? 0) / 1024,
+        polledPeakRssMb: hwmKb / 1024,
         hookPeakRssMb: hookKb === null ? null : hookKb / 1024,
+        peakRssBeforeOutputMb: rssBeforeKb / 1024,
+        peakRssAfterOutputMb: firstOutputMs === null ? null : rssAfterKb / 1024,
         userCpuMs: hook?.userCpuMs ?? null,
         systemCpuMs: hook?.systemCpuMs ?? null,
+        otherLoadCores,
         firstOutputMs,
         spillRuns,
         spillMb: spillBytes / MB,

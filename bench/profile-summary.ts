@@ -5,7 +5,7 @@
  * in tsx's cache (`$TMPDIR/tsx-<uid>/`): run the profiled process with a fresh TMPDIR so that cache
  * holds exactly the transforms it ran.
  *
- *   tsx bench/profile-summary.ts FILE.cpuprofile --tsx-cache DIR [--top 15]
+ *   tsx bench/profile-summary.ts FILE.cpuprofile|PROFILE_DIR --tsx-cache DIR [--top 15] [--json] [--root TOOL_DIR]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -170,27 +170,40 @@ export function formatSummary(s: ProfileSummary): string {
   return lines.join('\n');
 }
 
-/** The main-thread profile of a `--cpu-prof-dir` (the biggest file; tsx's loader thread writes a small second one). */
+/** Busy (non-idle) sampled time of a profile, in µs. */
+function busyUs(p: CpuProfile): number {
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  let t = 0;
+  for (let i = 0; i < p.samples.length; i++) if (!idle.has(p.samples[i]!)) t += p.timeDeltas[i + 1] ?? 0;
+  return t;
+}
+
+/**
+ * The main-thread profile of a `--cpu-prof-dir`: tsx's loader hooks run on a worker thread that
+ * writes a second profile; the main thread is the one with the most busy (non-idle) time.
+ */
 export function mainProfileIn(dir: string): string | null {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
   if (!files.length) return null;
-  return files.map((f) => [f, readFileSync(f).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
+  return files.map((f) => [f, busyUs(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile)] as const).sort((a, b) => b[1] - a[1])[0]![0];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { 'tsx-cache': { type: 'string' }, top: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
+    options: { 'tsx-cache': { type: 'string' }, root: { type: 'string' }, top: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
   });
   let file = positionals[0];
   if (!file) {
-    process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile|DIR --tsx-cache DIR [--top 15] [--json]\n');
+    process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile|DIR --tsx-cache DIR [--top 15] [--json] [--root TOOL_DIR]\n');
     process.exit(2);
   }
   try { if (readdirSync(file)) file = mainProfileIn(file) ?? file; } catch { /* a file */ }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const maps = values['tsx-cache'] ? loadTsxMaps(values['tsx-cache']) : new Map<string, LoadedMap>();
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const s = summarizeProfile(profile, maps, repo, Number(values.top));
+  // the tool's folder: where the profiled bin/docker-timeline.js was (bench runs a copy of the working tree)
+  const bin = profile.nodes.find((n) => n.callFrame.url.startsWith('file://') && n.callFrame.url.endsWith('/bin/docker-timeline.js'));
+  const root = values.root ?? (bin ? path.dirname(path.dirname(fileURLToPath(bin.callFrame.url))) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
+  const s = summarizeProfile(profile, maps, root, Number(values.top));
   process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s) + '\n');
 }

@@ -8,7 +8,8 @@
  * See bench/README.md for what is measured and the options.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,8 @@ const { values: opt } = parseArgs({
     formats: { type: 'string', default: 'l2tcsv,jsonl' },
     runs: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    live: { type: 'boolean', default: false },
+    top: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
     tmp: { type: 'string' },
     seed: { type: 'string', default: '20261129' },
@@ -41,7 +44,10 @@ if (opt.help) {
   --formats LIST    tool output formats to measure (default l2tcsv,jsonl)
   --runs N          repeat every measurement N times and keep the fastest (default 1)
   --profile         also run the tool once (l2tcsv) under node --cpu-prof and summarise it
+  --top N           profile entries to print (default 15; the .txt file gets 40)
   --keep            keep the temporary folder (data root, outputs, profile)
+  --live            run the working tree's bin/ and src/ (default: a copy taken at start, so
+                    edits made while the bench runs do not mix versions)
   --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
   --seed N          generator seed (default 20261129)
   --out DIR         where results go (default bench/out)
@@ -66,6 +72,36 @@ const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 function git(args: string[]): string {
   try { return execFileSync('git', args, { cwd: REPO_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+}
+
+/** Hash of the tool's sources (bin/, src/, package.json) as they are now. */
+function sourceHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const abs = path.join(dir, rel);
+    if (statSync(abs).isDirectory()) {
+      for (const n of readdirSync(abs).sort()) walk(path.join(rel, n));
+    } else {
+      h.update(rel + '\0').update(readFileSync(abs)).update('\0');
+    }
+  };
+  for (const r of ['bin', 'src', 'package.json']) walk(r);
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The tool to measure. By default a copy of bin/, src/ and package.json taken now (node_modules
+ * linked), so that edits to the working tree while the bench runs do not mix versions between
+ * runs and the profile; `--live` runs the working tree itself.
+ */
+function toolDir(): string {
+  if (opt.live) return REPO_DIR;
+  const dir = path.join(work, 'tool');
+  mkdirSync(dir, { recursive: true });
+  for (const r of ['bin', 'src']) cpSync(path.join(REPO_DIR, r), path.join(dir, r), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) copyFileSync(path.join(REPO_DIR, f), path.join(dir, f));
+  symlinkSync(path.join(REPO_DIR, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
 }
 
 /** Data root: generated, or reused from --data. */
@@ -102,15 +138,16 @@ async function bare(g: GeneratedRoot, i: number): Promise<BareResult> {
 
 interface ToolResult { run: Measured; events: number | null; outputMb: number }
 
-async function tool(g: GeneratedRoot, format: string, i: number, extraNodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
+async function tool(g: GeneratedRoot, dir: string, format: string, i: number, extraNodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
   const out = path.join(work, `out-${format}-${i}.${format === 'jsonl' ? 'jsonl' : 'csv'}`);
   const spill = path.join(work, `spill-${format}-${i}`);
   mkdirSync(spill, { recursive: true });
   const run = await measure({
-    args: [...extraNodeArgs, path.join(REPO_DIR, 'bin', 'docker-timeline.js'), 'extract', g.root, '-o', out, '--format', format, '-q', '--tmp-dir', spill],
+    args: [...extraNodeArgs, path.join(dir, 'bin', 'docker-timeline.js'), 'extract', g.root, '-o', out, '--format', format, '-q', '--tmp-dir', spill],
     peakFile: path.join(work, `peak-${format}-${i}.json`),
     spillDir: spill,
     outputFile: out,
+    cwd: dir,
     env,
   });
   if (run.exitCode !== 0 && run.exitCode !== 3) throw new Error(`docker-timeline ${format} failed (exit ${run.exitCode}, signal ${run.signal}):\n${run.stderr}`);
@@ -127,6 +164,12 @@ const best = <T extends { run: Measured }>(xs: T[]): T => xs.reduce((a, b) => (b
 
 async function main(): Promise<void> {
   const g = prepare();
+  // the commit and state of the working tree the tool copy is taken from (HEAD may move while the bench runs)
+  const gitAtStart = { commit: git(['rev-parse', 'HEAD']), dirtySrc: git(['status', '--porcelain', '--', 'src', 'bin']) !== '' };
+  const dir = toolDir();
+  const srcAtStart = sourceHash(dir);
+  const srcLive = sourceHash(REPO_DIR);
+  log(`tool: ${opt.live ? 'working tree (--live)' : `copy of the working tree in ${dir}`}, sources ${srcAtStart}`);
   const logMb = g.logBytes / MB;
   const bares: BareResult[] = [];
   const tools = new Map<string, ToolResult[]>(formats.map((f) => [f, []]));
@@ -134,12 +177,12 @@ async function main(): Promise<void> {
     log(`run ${i + 1}/${runs}: bare loop ...`);
     const b = await bare(g, i);
     bares.push(b);
-    log(`  ${fmt(b.run.wallMs / 1000, 2)} s (loop ${fmt(b.loopMs / 1000, 2)} s), ${fmt(logMb / (b.run.wallMs / 1000))} MB/s, peak RSS ${fmt(b.run.peakRssMb, 0)} MB`);
+    log(`  ${fmt(b.run.wallMs / 1000, 2)} s (loop ${fmt(b.loopMs / 1000, 2)} s), ${fmt(logMb / (b.run.wallMs / 1000))} MB/s, peak RSS ${fmt(b.run.peakRssMb, 0)} MB, other load ${fmt(b.run.otherLoadCores ?? NaN, 2)} cores`);
     for (const f of formats) {
       log(`run ${i + 1}/${runs}: docker-timeline --format ${f} ...`);
-      const t = await tool(g, f, i);
+      const t = await tool(g, dir, f, i);
       tools.get(f)!.push(t);
-      log(`  ${fmt(t.run.wallMs / 1000, 2)} s, ${fmt(logMb / (t.run.wallMs / 1000))} MB/s, peak RSS ${fmt(t.run.peakRssMb, 0)} MB, ${t.events} events, ${t.run.spillRuns} spill runs`);
+      log(`  ${fmt(t.run.wallMs / 1000, 2)} s, ${fmt(logMb / (t.run.wallMs / 1000))} MB/s, peak RSS ${fmt(t.run.peakRssMb, 0)} MB, ${t.events} events, ${t.run.spillRuns} spill runs, other load ${fmt(t.run.otherLoadCores ?? NaN, 2)} cores`);
     }
   }
   const lines = g.lines || bares[0]!.lines;
@@ -162,6 +205,10 @@ async function main(): Promise<void> {
       peakRssMb: t.run.peakRssMb,
       polledPeakRssMb: t.run.polledPeakRssMb,
       hookPeakRssMb: t.run.hookPeakRssMb,
+      peakRssExtractPhaseMb: t.run.peakRssBeforeOutputMb,
+      peakRssOutputPhaseMb: t.run.peakRssAfterOutputMb,
+      otherLoadCores: t.run.otherLoadCores,
+      allOtherLoadCores: ts.map((x) => x.run.otherLoadCores),
       cpuS: cpuS(t.run),
       userCpuS: t.run.userCpuMs === null ? null : t.run.userCpuMs / 1000,
       systemCpuS: t.run.systemCpuMs === null ? null : t.run.systemCpuMs / 1000,
@@ -183,41 +230,55 @@ async function main(): Promise<void> {
   ]);
 
   // ---- table
-  const head = ['', 'wall s', 'MB/s', 'ratio', 'peak RSS MB', 'CPU s', 'events', 'extract s', 'sort+write s', 'spill runs/MB', 'output MB'];
+  const head = ['', 'wall s', 'MB/s', 'ratio', 'peak RSS MB', 'RSS extract/output', 'CPU s', 'events', 'extract s', 'sort+write s', 'spill runs/MB', 'output MB', 'other load'];
   const table: string[][] = [head];
-  table.push(['bare loop (process)', fmt(b.run.wallMs / 1000, 2), fmt(bareMbps), '1.00', fmt(b.run.peakRssMb, 0), fmt(cpuS(b.run) ?? NaN, 2), String(b.lines), '', '', '', '']);
-  table.push(['bare loop (loop only)', fmt(b.loopMs / 1000, 2), fmt(bareLoopMbps), fmt(bareLoopMbps / bareMbps, 2), '', '', '', '', '', '', '']);
+  table.push(['bare loop (process)', fmt(b.run.wallMs / 1000, 2), fmt(bareMbps), '1.00', fmt(b.run.peakRssMb, 0), '', fmt(cpuS(b.run) ?? NaN, 2), String(b.lines), '', '', '', '', fmt(b.run.otherLoadCores ?? NaN, 2)]);
+  table.push(['bare loop (loop only)', fmt(b.loopMs / 1000, 2), fmt(bareLoopMbps), fmt(bareLoopMbps / bareMbps, 2), '', '', '', '', '', '', '', '', '']);
   for (const r of rows) {
-    table.push([`docker-timeline ${r.format}`, fmt(r.wallS, 2), fmt(r.mbps), fmt(r.ratio, 2), fmt(r.peakRssMb, 0), r.cpuS === null ? '?' : fmt(r.cpuS, 2), String(r.events ?? '?'),
-      r.extractPhaseS === null ? '?' : fmt(r.extractPhaseS, 1), r.outputPhaseS === null ? '?' : fmt(r.outputPhaseS, 1), `${r.spillRuns}/${fmt(r.spillMb, 0)}`, fmt(r.outputMb, 0)]);
+    table.push([`docker-timeline ${r.format}`, fmt(r.wallS, 2), fmt(r.mbps), fmt(r.ratio, 2), fmt(r.peakRssMb, 0),
+      `${fmt(r.peakRssExtractPhaseMb, 0)}/${r.peakRssOutputPhaseMb === null ? '?' : fmt(r.peakRssOutputPhaseMb, 0)}`, r.cpuS === null ? '?' : fmt(r.cpuS, 2), String(r.events ?? '?'),
+      r.extractPhaseS === null ? '?' : fmt(r.extractPhaseS, 1), r.outputPhaseS === null ? '?' : fmt(r.outputPhaseS, 1), `${r.spillRuns}/${fmt(r.spillMb, 0)}`, fmt(r.outputMb, 0),
+      fmt(r.otherLoadCores ?? NaN, 2)]);
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s`;
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
   const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
   process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
 
   // ---- profile
-  let profile: (ProfileSummary & { file: string }) | null = null;
+  let profile: (ProfileSummary & { file: string; sources: string; sourceHash: string }) | null = null;
   if (opt.profile) {
     log('profiling one l2tcsv run (node --cpu-prof) ...');
     const profDir = path.join(work, 'prof');
     const tsxTmp = path.join(work, 'prof-tmp'); // fresh TMPDIR: tsx's cache then holds exactly this run's transforms
     mkdirSync(tsxTmp, { recursive: true });
-    const t = await tool(g, 'l2tcsv', 999, ['--cpu-prof', '--cpu-prof-dir', profDir], { TMPDIR: tsxTmp });
+    const t = await tool(g, dir, 'l2tcsv', 999, ['--cpu-prof', '--cpu-prof-dir', profDir], { TMPDIR: tsxTmp });
     const file = mainProfileIn(profDir);
     const cache = tsxCacheIn(tsxTmp);
     if (!file || !cache) {
       log(`  no profile (${file ?? 'no .cpuprofile'}, ${cache ?? 'no tsx cache'})`);
     } else {
-      const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, loadTsxMaps(cache), REPO_DIR, 15);
+      const cpuProfile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      const maps = loadTsxMaps(cache);
+      const s = summarizeProfile(cpuProfile, maps, dir, Number(opt.top) || 15);
+      const long = summarizeProfile(cpuProfile, maps, dir, 40);
       mkdirSync(opt.out, { recursive: true });
       const kept = path.join(opt.out, `profile-${Math.round(logMb)}mb.cpuprofile`);
       copyFileSync(file, kept);
-      profile = { ...s, file: kept };
+      // the file:line above refer to these sources (the working tree may have moved on)
+      const srcCopy = path.join(opt.out, `profile-${Math.round(logMb)}mb-src`);
+      rmSync(srcCopy, { recursive: true, force: true });
+      cpSync(path.join(dir, 'src'), srcCopy, { recursive: true });
+      // and the source maps, to summarise the profile again: tsx bench/profile-summary.ts FILE --tsx-cache DIR
+      // (they name the sources at their profiled path; re-run with the same --tmp/--keep, or read the .txt)
+      const mapsCopy = path.join(opt.out, `profile-${Math.round(logMb)}mb-tsx-cache`);
+      rmSync(mapsCopy, { recursive: true, force: true });
+      cpSync(cache, mapsCopy, { recursive: true });
+      profile = { ...s, file: kept, sources: srcCopy, sourceHash: srcAtStart };
       const text = `profiled l2tcsv run: ${fmt(t.run.wallMs / 1000, 2)} s wall (profiler on)\n${formatSummary(s)}`;
-      writeFileSync(path.join(opt.out, `profile-${Math.round(logMb)}mb.txt`), text + '\n');
-      process.stdout.write(`\n${text}\n(profile kept as ${path.relative(REPO_DIR, kept)}; open it in Chrome DevTools > Performance)\n`);
+      writeFileSync(path.join(opt.out, `profile-${Math.round(logMb)}mb.txt`), `profiled l2tcsv run: ${fmt(t.run.wallMs / 1000, 2)} s wall (profiler on), sources ${srcAtStart}\n${formatSummary(long)}\n`);
+      process.stdout.write(`\n${text}\n(profile kept as ${path.relative(REPO_DIR, kept)}, open it in Chrome DevTools > Performance; file:line refer to the sources copied to ${path.relative(REPO_DIR, srcCopy)})\n`);
     }
   }
 
@@ -225,15 +286,16 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memMb: Math.round(os.totalmem() / MB), platform: `${os.platform()} ${os.release()}` },
-    git: { commit: git(['rev-parse', 'HEAD']), dirtySrc: git(['status', '--porcelain', '--', 'src']) !== '' },
+    git: gitAtStart,
+    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
     log: { mb: logMb, bytes: g.logBytes, lines, stderrLines: g.stderrLines || null, generatedS: g.genMs / 1000, firstTime: g.firstTime, lastTime: g.lastTime, reused: Boolean(opt.data) },
     runs,
     units: { mb: 1048576, ratio: 'tool MB/s divided by bare-loop (whole process) MB/s' },
     bareLoop: {
       wallS: b.run.wallMs / 1000, allWallS: bares.map((x) => x.run.wallMs / 1000), loopS: b.loopMs / 1000, mbps: bareMbps, loopOnlyMbps: bareLoopMbps,
-      peakRssMb: b.run.peakRssMb, cpuS: cpuS(b.run), lines: b.lines,
+      peakRssMb: b.run.peakRssMb, cpuS: cpuS(b.run), lines: b.lines, otherLoadCores: b.run.otherLoadCores,
     },
-    tool: rows,
+    results: rows,
     targets: checks,
     profile,
   };
