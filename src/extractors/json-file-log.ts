@@ -4,7 +4,7 @@ import { containerPath } from './paths.js';
 import { isObject } from './read-bounded.js';
 import { LineSplitter } from './line-splitter.js';
 import { maybeGunzip } from './gzip-input.js';
-import { parseRfc3339 } from '../time/nanotime.js';
+import { formatUtcNs, parseRfc3339 } from '../time/nanotime.js';
 import { logLineEvents } from './log-line.timemap.js';
 
 /** One log message as the container wrote it (chunks of a split line joined back). */
@@ -85,7 +85,12 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     const { id, rest } = containerPath(ref.rel)!;
     const rotation = jsonLogRotation(rest, id)!;
     let compressed = false;
-    const joiner = new PartialJoiner((r) => out.record(r));
+    let lastNs: bigint | null = null;
+    let lastTime: string | null = null;
+    const joiner = new PartialJoiner((r) => {
+      if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
+      out.record(r);
+    });
     const splitter = new LineSplitter(
       (line, offset) => {
         if (line.length === 0) return;
@@ -122,7 +127,10 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     );
     const chunks = maybeGunzip(
       input,
-      () => { compressed = true; },
+      (info) => {
+        compressed = true;
+        lastTime = gzipLastTime(info.extra);
+      },
       (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; lines before it are kept` }),
     );
     try {
@@ -133,10 +141,39 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     }
     splitter.end();
     joiner.flush();
+    checkLastTime(lastTime, lastNs, out.warn);
   },
   quickOrder: jsonLogQuickOrder,
   toEvents: logLineEvents,
 };
+
+/** The `{"lastTime":...}` Docker writes into the gzip header of a rotated log. */
+export function gzipLastTime(extra: string | null): string | null {
+  if (!extra) return null;
+  try {
+    const o = JSON.parse(extra) as unknown;
+    return isObject(o) && typeof o.lastTime === 'string' ? o.lastTime : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A rotated, compressed log records the time of its last entry in its gzip header. If the newest
+ * entry read differs, the file lost lines at its end or was altered after rotation: say so.
+ */
+export function checkLastTime(lastTime: string | null, newestNs: bigint | null, warn: (w: { kind: string; offset: number; message: string }) => void): void {
+  if (lastTime === null) return;
+  const t = parseRfc3339(lastTime);
+  if (!t) {
+    warn({ kind: 'bad-time', offset: 0, message: `gzip header lastTime ${JSON.stringify(lastTime)} is not a time` });
+  } else if (newestNs === null || newestNs !== t.ns) {
+    warn({
+      kind: 'last-time-mismatch', offset: 0,
+      message: `gzip header says the last entry was at ${lastTime}, but the newest entry read is ${newestNs === null ? 'none' : formatUtcNs(newestNs)}: lines lost at the end, or the file was altered after rotation`,
+    });
+  }
+}
 
 const STREAM_KEY = Buffer.from('","stream":"');
 const TIME_KEY = Buffer.from('","time":"');

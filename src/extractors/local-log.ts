@@ -3,7 +3,7 @@ import type { Extractor } from './extractor.js';
 import { containerPath } from './paths.js';
 import { maybeGunzip } from './gzip-input.js';
 import { decodeBytes } from './bytes-text.js';
-import { PartialJoiner, type LogLineRecord } from './json-file-log.js';
+import { PartialJoiner, checkLastTime, gzipLastTime, type LogLineRecord } from './json-file-log.js';
 import { logLineEvents } from './log-line.timemap.js';
 
 /** Docker's reader rejects records larger than this. */
@@ -115,7 +115,12 @@ export const localLog: Extractor<LogLineRecord> = {
     const { id, rest } = containerPath(ref.rel)!;
     const rotation = localLogRotation(rest)!;
     let compressed = false;
-    const joiner = new PartialJoiner((r) => out.record(r));
+    let lastNs: bigint | null = null;
+    let lastTime: string | null = null;
+    const joiner = new PartialJoiner((r) => {
+      if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
+      out.record(r);
+    });
     const onEntry = (e: LocalEntry, at: number): void => {
       const { text, escaped } = decodeBytes(e.line);
       if (e.timeNano === 0n) {
@@ -131,7 +136,10 @@ export const localLog: Extractor<LogLineRecord> = {
     const frames = new FrameReader(onEntry, (offset, message) => out.warn({ kind: 'bad-record', offset, message }));
     const chunks = maybeGunzip(
       input,
-      () => { compressed = true; },
+      (info) => {
+        compressed = true;
+        lastTime = gzipLastTime(info.extra);
+      },
       (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; records before it are kept` }),
     );
     try {
@@ -143,6 +151,7 @@ export const localLog: Extractor<LogLineRecord> = {
       out.warn({ kind: 'truncated', offset: frames.offset, message: `${frames.pending} trailing bytes do not make a whole record (truncated file)` });
     }
     joiner.flush();
+    checkLastTime(lastTime, lastNs, out.warn);
   },
   toEvents: logLineEvents,
 };

@@ -121,3 +121,16 @@ test('for a log merged directly, the quick check names exactly the fields its ev
   const keys = new Set(sorted.events.filter((e) => e.kind === 'container.log').flatMap((e) => Object.keys(e.fields)));
   t.deepEqual([...keys].sort(), ['log_driver', 'offset_in', 'rotation', 'time_raw']);
 });
+
+test('the gzip header lastTime of a rotated log is checked against its newest line', async (t) => {
+  const lines = logLine('one\n', '2026-01-02T03:04:05Z') + logLine('two\n', '2026-01-02T03:04:06.5Z');
+  const root = makeTree({
+    [`${c}/config.v2.json`]: configV2(ID),
+    [`${c}/${ID}-json.log.1.gz`]: dockerGzip(lines, '2026-01-02T03:04:06.5Z'),
+    [`${c}/${ID}-json.log.2.gz`]: dockerGzip(lines, '2026-01-02T03:04:09Z'),
+  });
+  const { events, warnings } = await extract([root]);
+  t.is(events.filter((e) => e.kind === 'container.log').length, 4);
+  t.deepEqual(warnings.list.map((w) => [w.kind, w.evidence.endsWith('.2.gz')]), [['last-time-mismatch', true]]);
+  t.regex(warnings.list[0]!.message, /last entry was at 2026-01-02T03:04:09Z, but the newest entry read is 2026-01-02T03:04:06.500000000Z/);
+});
