@@ -116,6 +116,8 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   let dirRoots: string[] | null = null;
   if (src instanceof DirectorySource) {
     dirRoots = await findDirectoryDataRoots(src.root, warnings);
+    // overlay opaque directories are xattrs: read them for layer folders
+    src.xattrSubtrees = (rel) => /(?:^|\/)overlay2\/[0-9a-z]+(?:-init)?\/diff$/.test(rel);
   }
   // In a directory, walk only the folders the extractors read (a mounted disk has millions of files).
   const underRead = (p: string): boolean =>

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
 import type { Warnings } from '../warnings.js';
+import { opaqueDirs } from './xattrs.js';
 
 const O_NOATIME = (constants as Record<string, number>).O_NOATIME ?? 0;
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -38,6 +39,13 @@ async function openNoTouch(abs: string): Promise<import('node:fs/promises').File
  */
 export class DirectorySource implements EvidenceSource {
   readonly kind = 'OS' as const;
+  /**
+   * Subtrees whose directories' overlay xattrs are read (through getfattr: Node has no xattr API),
+   * e.g. layer `diff` folders. Null: none.
+   */
+  xattrSubtrees: ((rel: string) => boolean) | null = null;
+  private opaque = new Set<string>();
+  private warnedNoGetfattr = false;
   constructor(readonly label: string, readonly root: string, private readonly warnings: Warnings) {}
 
   async walk(visitor: WalkVisitor): Promise<void> {
@@ -67,6 +75,7 @@ export class DirectorySource implements EvidenceSource {
     };
     // Node reports birthtime as 0 (or ctime) where the file system or statx gives none.
     if (st.birthtimeNs > 0n) e.birthtime = st.birthtimeNs;
+    if (type === 'dir' && this.opaque.has(path.join(this.root, rel))) e.xattrs = { 'trusted.overlay.opaque': 'y' };
     if (type === 'char' || type === 'block') {
       // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31
       const r = st.rdev;
@@ -80,6 +89,14 @@ export class DirectorySource implements EvidenceSource {
 
   private async walkDir(rel: string, visitor: WalkVisitor): Promise<void> {
     const abs = path.join(this.root, rel);
+    if (this.xattrSubtrees?.(rel)) {
+      const dirs = await opaqueDirs(abs);
+      if (dirs) for (const d of dirs) this.opaque.add(d);
+      else if (!this.warnedNoGetfattr) {
+        this.warnedNoGetfattr = true;
+        this.warnings.add({ kind: 'no-xattrs', artifact: 'directory', evidence: rel, offset: 0, message: 'getfattr (Debian package attr) is not installed: overlay opaque directories cannot be read from a directory evidence, so files they hide are not reported as deleted' });
+      }
+    }
     let names: string[];
     try {
       names = await fsp.readdir(abs);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
-import { extract, INCIDENT, type Extracted } from '../helpers/run.ts';
+import { extract, INCIDENT, unpack, type Extracted } from '../helpers/run.ts';
 import { truthContainers } from '../helpers/truth.ts';
 import { secondsFractionToNs } from '../../src/time/nanotime.ts';
 
@@ -15,9 +15,9 @@ function truthDiff(name: string): string[] {
   return readFileSync(path.join(TRUTH, 'containers', `${name}.diff.txt`), 'utf8').split('\n').filter((l) => /^[ACD] \//.test(l)).sort();
 }
 
-for (const copy of ['dataroot.tar.gz', 'dataroot-live.tar.gz']) {
-  test(`${copy}: every container's drift equals its docker diff`, async (t) => {
-    const { events, warnings } = await run(copy);
+for (const [copy, unpacked] of [['dataroot.tar.gz', false], ['dataroot-live.tar.gz', false], ['dataroot.tar.gz', true], ['dataroot-live.tar.gz', true]] as const) {
+  test(`${copy}${unpacked ? ' unpacked (whiteout devices, xattrs through getfattr)' : ''}: every container's drift equals its docker diff`, async (t) => {
+    const { events, warnings } = unpacked ? await extract([unpack(path.join(INCIDENT, copy), ['docker'])]) : await run(copy);
     t.deepEqual(warnings.list, []);
     for (const c of containers) {
       const got = events.filter((e) => e.containerId === c.id && e.fields.change).map((e) => `${e.fields.change} ${e.fields.path}`).sort();

@@ -43,7 +43,8 @@ export function unpack(archive: string, members: string[] = ['docker/containers'
   const have = unpacked.get(key);
   if (have) return have;
   const dir = mkdtempSync(path.join(tmpdir(), 'dt-fixture-'));
-  execFileSync('tar', ['-xzf', archive, '-C', dir, '--atime-preserve', ...members]);
+  // as root (CI), --xattrs keeps trusted.overlay.opaque and whiteout devices are made with mknod
+  execFileSync('tar', ['-xzf', archive, '-C', dir, '--atime-preserve', '--xattrs', '--xattrs-include=*', '--numeric-owner', ...members]);
   unpacked.set(key, dir);
   return dir;
 }
