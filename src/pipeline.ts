@@ -117,7 +117,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   if (src instanceof DirectorySource) {
     dirRoots = await findDirectoryDataRoots(src.root, warnings);
     // overlay opaque directories are xattrs: read them for layer folders
-    src.xattrSubtrees = (rel) => /(?:^|\/)overlay2\/[0-9a-z]+(?:-init)?\/diff$/.test(rel);
+    src.xattrSubtrees = (rel) => /(?:^|\/)(?:overlay2\/[0-9a-z]+(?:-init)?\/diff|overlay\/[0-9a-z]+(?:-init)?\/upper)$/.test(rel);
   }
   // In a directory, walk only the folders the extractors read (a mounted disk has millions of files).
   const underRead = (p: string): boolean =>

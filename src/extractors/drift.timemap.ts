@@ -4,6 +4,8 @@ import type { Warning } from '../warnings.js';
 import { makeEvent } from '../events/build.js';
 import { bareDigest } from './image-paths.js';
 import { diffTrees, mergeLayers, type Change, type LayerTree, type LayerNode } from './drift.js';
+import { isDiffDriver, treeKey, type LayerDriver } from './layer-layout.js';
+import type { LayerTrees } from './layer-files.js';
 import { formatUtcNs } from '../time/nanotime.js';
 import { modeString } from './container-files.timemap.js';
 
@@ -50,31 +52,99 @@ function describe(c: Change, created: bigint | null): { detail: string; timestom
   return { detail, timestomp };
 }
 
+interface Stack {
+  driver: LayerDriver;
+  /** Tree keys of the view before the container (image + init). */
+  before: string[];
+  /** Tree keys of the container's view. */
+  after: string[];
+  upper: string;
+  /** Layers the stack needs that are not in the evidence. */
+  missing: string[];
+}
+
+/** A container's layers, per driver: which trees make its view before and after its own changes. */
+function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>): Stack | null | 'incomplete' {
+  const m = ctx.store.mounts.get(cid);
+  let driver: LayerDriver;
+  let upperDir: string;
+  let initDir: string | null;
+  let images: string[] | null;
+  if (m?.mountId && ['overlay2', 'overlay', 'vfs', 'aufs'].includes(m.driver)) {
+    driver = m.driver as LayerDriver;
+    upperDir = m.mountId;
+    initDir = m.initId;
+    images = containerLayers(ctx, m.parent);
+  } else if (ctx.store.aufsParents.has(cid)) {
+    // pre-1.10 aufs: the container id is its layer; aufs/layers/<id> lists <id>-init, then the image, top first
+    driver = 'aufs';
+    upperDir = cid;
+    const parents = ctx.store.aufsParents.get(cid)!;
+    initDir = parents[0]?.endsWith('-init') ? parents[0] : null;
+    images = parents.slice(initDir ? 1 : 0).reverse();
+  } else {
+    return null;
+  }
+  if (!images) return 'incomplete';
+  const k = (dir: string, part: 'diff' | 'root' | 'upper' | 'dir' = 'diff'): string => treeKey(driver, dir, driver === 'overlay' ? part : driver === 'vfs' ? 'dir' : 'diff');
+  let before: string[];
+  let after: string[];
+  if (isDiffDriver(driver)) {
+    before = [...images.map((id) => k(id)), ...(initDir ? [k(initDir)] : [])];
+    after = [...before, k(upperDir)];
+  } else if (driver === 'overlay') {
+    // overlay v1: one lower (the top image layer's full root/); the container's upper/ starts as a copy of the init layer's
+    const top = images.at(-1);
+    before = [...(top ? [k(top, 'root')] : []), ...(initDir ? [k(initDir, 'upper')] : [])];
+    after = [...(top ? [k(top, 'root')] : []), k(upperDir, 'upper')];
+  } else {
+    // vfs: every layer is a full copy; compare the container's copy with its parent's (the init layer)
+    before = initDir ? [k(initDir)] : images.length ? [k(images.at(-1)!)] : [];
+    after = [k(upperDir)];
+  }
+  const upper = after.at(-1)!;
+  const missing = [...new Set([...before, ...after])].filter((key) => !trees.has(key));
+  return { driver, before, after, upper, missing };
+}
+
 /**
- * Container drift (`docker diff`), per container with an overlay2 layer: the union of its image
- * layers and init layer against the same plus its writable layer. One event per change:
+ * Container drift (`docker diff`), per container whose layers are in the evidence: the view of its
+ * image and init layer against its own view, for overlay2 and aufs (diff layers, whiteouts), overlay
+ * v1 (one full lower) and vfs (full copies). One event per change:
  *   A, C -> container.drift at the entry's ctime in the writable layer (`Metadata Modification Time`;
  *           mtime where no ctime is held);
  *   D    -> container.drift at the mtime of the parent directory in the writable layer (`Content
  *           Deletion Time`): whiteouts in one layer share one inode and its times, so the parent
  *           folder's mtime is the best date of a deletion (the last change of that folder).
  */
-export function* driftEvents(ctx: Context, trees: Map<string, LayerTree>, warn: (w: Omit<Warning, 'artifact'>) => void, root: string): Iterable<TimelineEvent> {
-  for (const m of [...ctx.store.mounts.values()].sort((a, b) => (a.containerId < b.containerId ? -1 : 1))) {
-    if (m.driver !== 'overlay2' || !m.mountId) continue;
-    const upper = trees.get(m.mountId);
-    const images = containerLayers(ctx, m.parent);
-    const label = ctx.label(m.containerId);
-    if (!upper || !images) {
-      warn({ kind: 'drift-incomplete', evidence: `${root}overlay2/${m.mountId}`, offset: 0, message: `container ${label}: ${!upper ? 'its writable layer' : 'a layer of its image chain'} is not in the evidence; no drift computed` });
+export function* driftEvents(ctx: Context, store: LayerTrees, warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent> {
+  const { trees, root } = store;
+  for (const [key, dirs] of store.opaque) {
+    const t = trees.get(key);
+    for (const d of dirs) {
+      const n = t?.get(d);
+      if (n) n.opaque = true;
+    }
+  }
+  const ids = new Set([...ctx.store.mounts.keys(), ...[...ctx.store.aufsParents.keys()].filter((id) => ctx.containers.has(id))]);
+  for (const cid of [...ids].sort()) {
+    const stack = containerStack(ctx, cid, trees);
+    if (stack === null) continue;
+    const label = ctx.label(cid);
+    if (stack === 'incomplete') {
+      warn({ kind: 'drift-incomplete', evidence: `${root}image`, offset: 0, message: `container ${label}: the layer chain of its image is not in layerdb; no drift computed` });
       continue;
     }
-    const missing = images.filter((id) => !trees.has(id));
-    if (missing.length) warn({ kind: 'drift-incomplete', evidence: `${root}overlay2/${missing[0]}`, offset: 0, message: `container ${label}: ${missing.length} image layer(s) missing from the evidence; changes against them cannot be told apart` });
-    const lowers = [...images, ...(m.initId ? [m.initId] : [])].map((id) => ({ id, tree: trees.get(id) ?? new Map() }));
-    const oldView = mergeLayers(lowers);
-    const newView = mergeLayers([...lowers, { id: m.mountId, tree: upper }]);
-    const created = ctx.containers.get(m.containerId)?.created?.ns ?? null;
+    const upper = trees.get(stack.upper);
+    if (!upper) {
+      warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: its writable layer (${stack.upper}) is not in the evidence; no drift computed` });
+      continue;
+    }
+    if (stack.missing.length) warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${stack.missing.length} layer(s) missing from the evidence (${stack.missing[0]}${stack.missing.length > 1 ? ', ...' : ''}); changes against them cannot be told apart` });
+    const layers = (keys: string[]) => keys.map((id) => ({ id, tree: trees.get(id) ?? new Map<string, LayerNode>() }));
+    const oldView = mergeLayers(layers(stack.before));
+    const newView = mergeLayers(layers(stack.after));
+    const created = ctx.containers.get(cid)?.created?.ns ?? null;
     for (const c of diffTrees(newView, oldView)) {
       const { detail, timestomp } = describe(c, created);
       let timeNs: bigint | undefined;
@@ -86,7 +156,10 @@ export function* driftEvents(ctx: Context, trees: Map<string, LayerTree>, warn: 
         const whiteout = upper.get(c.path);
         timeNs = parent?.mtime;
         desc = 'Content Deletion Time';
-        dated = `dated by the mtime of its parent folder in the writable layer (${whiteout?.whiteout ? 'a whiteout; whiteouts share one inode and its times' : 'hidden by an opaque directory'})`;
+        dated = whiteout?.whiteout
+          ? 'dated by the mtime of its parent folder in the writable layer (a whiteout; whiteouts share one inode and its times)'
+          : isDiffDriver(stack.driver) ? 'dated by the mtime of its parent folder in the writable layer (hidden by an opaque directory)'
+            : 'dated by the mtime of its parent folder in the container\'s copy (absent from it)';
         evidenceNode = whiteout ?? parent;
       } else {
         const n = c.node.node;
@@ -96,16 +169,17 @@ export function* driftEvents(ctx: Context, trees: Map<string, LayerTree>, warn: 
         evidenceNode = n ?? undefined;
       }
       if (timeNs === undefined) {
-        warn({ kind: 'no-time', evidence: evidenceNode?.entry.path ?? `${root}overlay2/${m.mountId}/diff`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
+        warn({ kind: 'no-time', evidence: evidenceNode?.entry.path ?? `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
         continue;
       }
       yield makeEvent(ctx, {
         timeNs, timestampDesc: desc, kind: 'container.drift',
         message: `Container ${label}: ${c.kind} ${c.path} (${detail}); ${dated}${timestomp ? `; TIMESTOMP? ${timestomp}` : ''}`,
         source: 'DOCKER', sourcetype: 'Docker Container Drift', dataType: 'docker:container:drift', parser: 'docker_timeline/drift',
-        evidence: evidenceNode?.entry.path ?? `${root}overlay2/${m.mountId}/diff`, offset: 0, containerId: m.containerId, inode: evidenceNode?.entry.inode,
+        evidence: evidenceNode?.entry.path ?? `${root}${stack.driver}`, offset: 0, containerId: cid, inode: evidenceNode?.entry.inode,
         fields: {
-          change: c.kind, path: c.path, change_detail: detail, layer: m.mountId, timestomp_suspected: timestomp !== null, timestomp_reason: timestomp,
+          change: c.kind, path: c.path, change_detail: detail, layer: stack.upper, storage_driver: stack.driver,
+          timestomp_suspected: timestomp !== null, timestomp_reason: timestomp,
           mtime: c.node.node?.mtime !== undefined && c.kind !== 'D' ? formatUtcNs(c.node.node.mtime) : null,
           lower_layer: c.old?.layer ?? (c.kind === 'D' ? c.node.layer : null),
         },

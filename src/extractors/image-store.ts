@@ -29,6 +29,8 @@ export class ImageStore {
   readonly layers = new Map<string, LayerInfo>();
   /** container id → its read/write layer. */
   readonly mounts = new Map<string, MountInfo>();
+  /** aufs: layer id → its ancestors, immediate parent first (`aufs/layers/<id>`). */
+  readonly aufsParents = new Map<string, string[]>();
 
   tagsOf(imageId: string): string[] {
     return [...(this.tags.get(imageId) ?? [])].sort();

@@ -10,6 +10,7 @@ import { repositories } from './repositories.js';
 import { layerdb } from './layerdb.js';
 import { tarSplit } from './tar-split.js';
 import { layerFiles } from './layer-files.js';
+import { aufsLayers } from './aufs-layers.js';
 import { volumeMetadata } from './volume-metadata.js';
 import { volumeFiles } from './volume-files.js';
 
@@ -26,6 +27,7 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   layerdb,
   tarSplit,
   layerFiles,
+  aufsLayers,
   volumeMetadata,
   volumeFiles,
 ];

@@ -1,23 +1,20 @@
 import type { Extractor } from './extractor.js';
 import type { Context } from './context.js';
 import type { EvidenceEntry } from '../evidence/entry.js';
-import type { TimelineEvent } from '../events/event.js';
 import { layerNode, type LayerTree } from './drift.js';
 import { fileTimeEvents } from './file-times.js';
 import { layerUsers } from './layer-users.js';
 import { driftEvents } from './drift.timemap.js';
+import { aufsName, layerPath, treeKey, type LayerDriver, type LayerPath } from './layer-layout.js';
 
-export interface LayerFileRecord {
-  /** The layer's directory name under `overlay2/` (cache id, mount id, or `<mount id>-init`). */
-  layerDir: string;
-  /** Path inside the container or image file system (`/etc/passwd`; `/` for the diff folder itself). */
-  path: string;
+export interface LayerFileRecord extends LayerPath {
   entry: EvidenceEntry;
 }
 
-const LAYER_PATH = /^overlay2\/([0-9a-z]+(?:-init)?)\/diff(?:\/(.+))?$/;
+export interface Owner { containerId?: string; role: string; imageId?: string; users: string }
+const owners = new WeakMap<Context, Map<string, Owner>>();
 
-/** Who a layer directory belongs to: a container (read/write or init layer) or image layers. */
+/** Who a layer folder belongs to: a container (writable or init layer) or image layers. */
 export function layerOwner(ctx: Context, dir: string): Owner {
   let cache = owners.get(ctx);
   if (!cache) owners.set(ctx, (cache = new Map()));
@@ -26,14 +23,14 @@ export function layerOwner(ctx: Context, dir: string): Owner {
   return o;
 }
 
-interface Owner { containerId?: string; role: string; imageId?: string; users: string }
-const owners = new WeakMap<Context, Map<string, Owner>>();
-
 function findOwner(ctx: Context, dir: string): Owner {
   for (const m of ctx.store.mounts.values()) {
     if (m.mountId === dir) return { containerId: m.containerId, role: 'writable layer', users: '' };
     if (m.initId === dir) return { containerId: m.containerId, role: 'init layer', users: '' };
   }
+  // pre-1.10: the container id is the layer id
+  if (ctx.containers.has(dir)) return { containerId: dir, role: 'writable layer', users: '' };
+  if (dir.endsWith('-init') && ctx.containers.has(dir.slice(0, -5))) return { containerId: dir.slice(0, -5), role: 'init layer', users: '' };
   for (const l of ctx.store.layers.values()) {
     if (l.cacheId === dir) {
       const users = layerUsers(ctx).get(l.chainId) ?? [];
@@ -43,9 +40,47 @@ function findOwner(ctx: Context, dir: string): Owner {
   return { role: 'layer of no known image or container', users: '' };
 }
 
+export interface LayerTrees {
+  trees: Map<string, LayerTree>;
+  /** aufs `.wh..wh..opq` markers: tree key → folders made opaque. */
+  opaque: Map<string, Set<string>>;
+  /** Evidence path of the data root the layers were seen in (`docker/`), for warnings. */
+  root: string;
+}
+
+const stores = new WeakMap<Context, LayerTrees>();
+
+export function layerTrees(ctx: Context): LayerTrees {
+  let s = stores.get(ctx);
+  if (!s) stores.set(ctx, (s = { trees: new Map(), opaque: new Map(), root: '' }));
+  return s;
+}
+
+/** Keep what drift needs of an entry, in the driver-neutral form (aufs whiteout names become whiteout nodes). */
+function remember(store: LayerTrees, driver: LayerDriver, key: string, r: LayerFileRecord): void {
+  let t = store.trees.get(key);
+  if (!t) store.trees.set(key, (t = new Map()));
+  if (driver === 'aufs') {
+    const a = aufsName(r.path);
+    if (a?.kind === 'meta') return;
+    if (a?.kind === 'opaque') {
+      let s = store.opaque.get(key);
+      if (!s) store.opaque.set(key, (s = new Set()));
+      s.add(a.dir);
+      return;
+    }
+    if (a?.kind === 'whiteout') {
+      t.set(a.target, { ...layerNode(r.entry), whiteout: true });
+      return;
+    }
+  }
+  t.set(r.path, layerNode(r.entry));
+}
+
 /**
- * `overlay2/<layer>/diff/**`: every entry of every layer directory, with its file-system times,
- * attributed to its container or image; kept (compactly) for the container drift computed at the end.
+ * Every entry of every layer folder (`overlay2/<id>/diff`, `overlay/<id>/{root,upper}`, `vfs/dir/<id>`,
+ * `aufs/diff/<id>`), with its file-system times, attributed to its container or image; kept
+ * (compactly) for the container drift computed at the end.
  */
 export const layerFiles: Extractor<LayerFileRecord> = {
   name: 'layer_files',
@@ -53,38 +88,31 @@ export const layerFiles: Extractor<LayerFileRecord> = {
   phase: 'content',
   needs: 'meta',
   match(rel) {
-    return LAYER_PATH.test(rel);
+    return layerPath(rel) !== null;
   },
   async extract(ref, _input, out) {
-    const m = LAYER_PATH.exec(ref.rel)!;
-    out.record({ layerDir: m[1]!, path: `/${m[2] ?? ''}`, entry: ref.entry });
+    out.record({ ...layerPath(ref.rel)!, entry: ref.entry });
   },
   *toEvents(r, ctx) {
-    const trees = layerTrees(ctx);
-    let t = trees.get(r.layerDir);
-    if (!t) trees.set(r.layerDir, (t = new Map()));
-    t.set(r.path, layerNode(r.entry));
-    if (!roots.has(ctx)) roots.set(ctx, r.entry.path.slice(0, r.entry.path.length - `overlay2/${r.layerDir}/diff${r.path === '/' ? '' : r.path}`.length));
+    const store = layerTrees(ctx);
+    const key = treeKey(r.driver, r.layerDir, r.part);
+    remember(store, r.driver, key, r);
+    if (!store.root) {
+      const inLayer = r.path === '/' ? '' : r.path;
+      const rel = `${r.driver === 'overlay2' ? `overlay2/${r.layerDir}/diff` : r.driver === 'overlay' ? `overlay/${r.layerDir}/${r.part}` : r.driver === 'vfs' ? `vfs/dir/${r.layerDir}` : `aufs/diff/${r.layerDir}`}${inLayer}`;
+      store.root = r.entry.path.slice(0, r.entry.path.length - rel.length);
+    }
+    // a hard link in an archive repeats a file already listed (overlay v1 image layers link their parent's files)
+    if (r.entry.type === 'hardlink') return;
     const owner = layerOwner(ctx, r.layerDir);
     const whose = owner.containerId ? `${ctx.label(owner.containerId)} ${owner.role}` : `${owner.role}${owner.users ? ` of ${owner.users}` : ''}`;
+    const aufs = r.driver === 'aufs' ? aufsName(r.path) : null;
     yield* fileTimeEvents(r.entry, ctx, {
-      label: `[${r.path} in ${whose} ${r.layerDir.slice(0, 12)}]`, parser: 'docker_timeline/layer_files',
+      label: `[${r.path} in ${whose} ${r.layerDir.slice(0, 12)} (${r.driver})${aufs ? `; aufs ${aufs.kind === 'meta' ? 'metadata' : aufs.kind}` : ''}]`,
+      parser: 'docker_timeline/layer_files',
       containerId: owner.containerId, imageId: owner.imageId,
-      fields: { path: r.path, layer: r.layerDir, layer_role: owner.role, images: owner.users || undefined },
+      fields: { path: r.path, layer: r.layerDir, layer_role: owner.role, storage_driver: r.driver, images: owner.users || undefined },
     });
   },
-  finish: (ctx, warn) => driftEvents(ctx, layerTrees(ctx), warn, roots.get(ctx) ?? ''),
+  finish: (ctx, warn) => driftEvents(ctx, layerTrees(ctx), warn),
 };
-
-const trees = new WeakMap<Context, Map<string, LayerTree>>();
-/** Evidence path of the data root the layers were seen in (`docker/`), for warnings. */
-const roots = new WeakMap<Context, string>();
-
-/** The layer trees seen so far in this evidence (layer directory → tree). */
-export function layerTrees(ctx: Context): Map<string, LayerTree> {
-  let t = trees.get(ctx);
-  if (!t) trees.set(ctx, (t = new Map()));
-  return t;
-}
-
-export type { TimelineEvent };

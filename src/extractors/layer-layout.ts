@@ -1,0 +1,48 @@
+/** Where each storage driver keeps a layer's files, and what a path in it means. */
+export type LayerDriver = 'overlay2' | 'overlay' | 'vfs' | 'aufs';
+
+export interface LayerPath {
+  driver: LayerDriver;
+  /** The layer's folder name (cache id, mount id, `<id>-init`, or a pre-1.10 layer/container id). */
+  layerDir: string;
+  /** overlay (v1): `root` (an image layer's full tree) or `upper` (a container or init layer). */
+  part: 'diff' | 'root' | 'upper' | 'dir';
+  /** Path in the container or image file system (`/etc/passwd`; `/` for the layer folder itself). */
+  path: string;
+}
+
+const ID = '([0-9a-z]+(?:-init)?)';
+const LAYOUTS: [RegExp, LayerDriver, LayerPath['part'] | null][] = [
+  [new RegExp(`^overlay2/${ID}/diff(?:/(.+))?$`), 'overlay2', 'diff'],
+  [new RegExp(`^overlay/${ID}/(root|upper)(?:/(.+))?$`), 'overlay', null],
+  [new RegExp(`^vfs/dir/${ID}(?:/(.+))?$`), 'vfs', 'dir'],
+  [new RegExp(`^aufs/diff/${ID}(?:/(.+))?$`), 'aufs', 'diff'],
+];
+
+export function layerPath(rel: string): LayerPath | null {
+  for (const [re, driver, part] of LAYOUTS) {
+    const m = re.exec(rel);
+    if (!m) continue;
+    if (part === null) return { driver, layerDir: m[1]!, part: m[2] as 'root' | 'upper', path: `/${m[3] ?? ''}` };
+    return { driver, layerDir: m[1]!, part, path: `/${m[2] ?? ''}` };
+  }
+  return null;
+}
+
+/** Key of a layer tree: overlay v1 keeps an image layer's `root/` and a container's `upper/` in one folder name space. */
+export const treeKey = (driver: LayerDriver, layerDir: string, part: LayerPath['part'] = 'diff'): string =>
+  `${driver}:${layerDir}${driver === 'overlay' ? `/${part}` : ''}`;
+
+/** Layers that hold only their own changes (whiteouts mark deletions), vs. full copies of the tree. */
+export const isDiffDriver = (d: LayerDriver): boolean => d === 'overlay2' || d === 'aufs';
+
+/** aufs: `.wh.<name>` deletes `<name>`; `.wh..wh..opq` makes its folder opaque; other `.wh..wh.*` are aufs's own. */
+export function aufsName(path: string): { kind: 'whiteout'; target: string } | { kind: 'opaque'; dir: string } | { kind: 'meta' } | null {
+  const slash = path.lastIndexOf('/');
+  const base = path.slice(slash + 1);
+  const dir = path.slice(0, slash) || '/';
+  if (path.split('/').some((s) => s.startsWith('.wh..wh.') && s !== '.wh..wh..opq')) return { kind: 'meta' };
+  if (base === '.wh..wh..opq') return { kind: 'opaque', dir };
+  if (base.startsWith('.wh.')) return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${base.slice(4)}` };
+  return null;
+}
