@@ -13,13 +13,21 @@ export interface Warning {
   message: string;
   /** The evidence argument, filled in by the pipeline. */
   evidenceSource?: string;
+  /**
+   * `notice`: nothing is wrong with the evidence, but something in it is recognised and not read
+   * (so the examiner knows what is left). Notices are listed and counted apart and do not change
+   * the exit code. Default: a warning.
+   */
+  level?: 'notice';
 }
 
 /** Collects warnings: counts by kind for the summary, and streams them to `--warnings FILE` as JSON lines. */
 export class Warnings {
   readonly counts = new Map<string, number>();
+  readonly noticeCounts = new Map<string, number>();
   private out: WriteStream | null = null;
   private readonly kept: Warning[] = [];
+  private readonly keptNotices: Warning[] = [];
   source = '';
 
   constructor(file?: string, private readonly keep = 1000) {
@@ -34,8 +42,11 @@ export class Warnings {
     const key = `${full.kind}\0${full.evidenceSource}\0${full.evidence}\0${full.offset}\0${full.message}`;
     if (this.seen.has(key)) return;
     if (this.seen.size < 100_000) this.seen.add(key);
-    this.counts.set(w.kind, (this.counts.get(w.kind) ?? 0) + 1);
-    if (this.kept.length < this.keep) this.kept.push(full);
+    const notice = w.level === 'notice';
+    const counts = notice ? this.noticeCounts : this.counts;
+    counts.set(w.kind, (counts.get(w.kind) ?? 0) + 1);
+    const kept = notice ? this.keptNotices : this.kept;
+    if (kept.length < this.keep) kept.push(full);
     this.out?.write(JSON.stringify(full) + '\n');
   }
 
@@ -50,6 +61,11 @@ export class Warnings {
     return this.kept;
   }
 
+  /** The first notices (recognised, not read). */
+  get notices(): readonly Warning[] {
+    return this.keptNotices;
+  }
+
   async close(): Promise<void> {
     const out = this.out;
     if (!out) return;
@@ -57,13 +73,14 @@ export class Warnings {
   }
 
   summary(): string {
-    if (this.total === 0) return 'no warnings';
-    const parts = [...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`);
-    return `${this.total} warning(s) (${parts.join(', ')})`;
+    const list = (m: Map<string, number>): string => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const notices = [...this.noticeCounts.values()].reduce((a, b) => a + b, 0);
+    const w = this.total === 0 ? 'no warnings' : `${this.total} warning(s) (${list(this.counts)})`;
+    return notices ? `${w}; ${notices} notice(s) of what was recognised and not read (${list(this.noticeCounts)})` : w;
   }
 }
 
 /** Short form of a warning for stderr. */
 export function formatWarning(w: Warning): string {
-  return `warning: [${w.kind}] ${w.artifact}: ${w.evidenceSource ? w.evidenceSource + ':' : ''}${w.evidence} @${w.offset}: ${w.message}`;
+  return `${w.level === 'notice' ? 'notice' : 'warning'}: [${w.kind}] ${w.artifact}: ${w.evidenceSource ? w.evidenceSource + ':' : ''}${w.evidence} @${w.offset}: ${w.message}`;
 }

@@ -108,7 +108,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     sorter.cleanup();
     await warnings.close();
   }
-  for (const w of warnings.list.slice(0, 20)) stderr(formatWarning(w) + '\n');
+  for (const w of [...warnings.list.slice(0, 20), ...warnings.notices.slice(0, 10)]) stderr(formatWarning(w) + '\n');
   if (warnings.total > 20) stderr(`... ${warnings.total - 20} more warning(s)${a.warnings ? ` in ${a.warnings}` : ' (use --warnings FILE for all)'}\n`);
   stderr(`docker-timeline: ${written} event(s) written${filtered ? `, ${filtered} outside --after/--before` : ''}; ${warnings.summary()}\n`);
   if (!anyRoot) return EXIT.failed;

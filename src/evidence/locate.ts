@@ -6,7 +6,7 @@ import type { Warnings } from '../warnings.js';
  * The marks of a Docker data root in any path: `<root>/containers/<64 hex>` or
  * `<root>/image/<driver>/{imagedb,layerdb,repositories.json}` or `<root>/overlay2/<layer>/diff`.
  */
-const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json)|overlay2\/[0-9a-z]+(?:-init)?\/diff|overlay\/[0-9a-z]+(?:-init)?\/(?:root|upper)|vfs\/dir\/[0-9a-z]+(?:-init)?|aufs\/(?:diff|layers)\/[0-9a-z]+(?:-init)?|volumes\/metadata\.db|volumes\/[^/]+\/_data)(?:\/|$)/;
+const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json)|overlay2\/[0-9a-z]+(?:-init)?\/diff|overlay\/[0-9a-z]+(?:-init)?\/(?:root|upper)|vfs\/dir\/[0-9a-z]+(?:-init)?|aufs\/(?:diff|layers)\/[0-9a-z]+(?:-init)?|graph\/[0-9a-f]{64}|repositories-[0-9a-z]+|btrfs\/subvolumes\/[0-9a-z]+(?:-init)?|zfs\/graph\/[0-9a-z]+(?:-init)?|volumes\/metadata\.db|volumes\/[^/]+\/_data)(?:\/|$)/;
 
 /**
  * Split an evidence path into its data root and the path inside it, using the first (outermost)
@@ -26,7 +26,7 @@ export function splitDataRootPath(p: string): { root: string; rel: string; neste
 const CONTAINER_MARK = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
 
 /** The top folders of a data root that the extractors read. */
-export const READ_FOLDERS = ['containers', 'image', 'overlay2', 'overlay', 'vfs', 'aufs', 'volumes'] as const;
+export const READ_FOLDERS = ['containers', 'image', 'overlay2', 'overlay', 'vfs', 'aufs', 'btrfs', 'zfs', 'graph', 'volumes', 'windowsfilter', 'buildkit', 'swarm', 'containerd', 'network', 'plugins', 'builder', 'devicemapper', 'fuse-overlayfs'] as const;
 
 /** Roots that lie inside another root (a data root inside a layer or volume: docker-in-docker) are set apart. */
 export function outermostRoots(roots: Iterable<string>): { keep: string[]; nested: string[] } {

@@ -70,7 +70,7 @@ function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>
   let upperDir: string;
   let initDir: string | null;
   let images: string[] | null;
-  if (m?.mountId && ['overlay2', 'overlay', 'vfs', 'aufs'].includes(m.driver)) {
+  if (m?.mountId && ['overlay2', 'overlay', 'vfs', 'aufs', 'btrfs', 'zfs'].includes(m.driver)) {
     driver = m.driver as LayerDriver;
     upperDir = m.mountId;
     initDir = m.initId;
@@ -86,7 +86,7 @@ function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>
     return null;
   }
   if (!images) return 'incomplete';
-  const k = (dir: string, part: 'diff' | 'root' | 'upper' | 'dir' = 'diff'): string => treeKey(driver, dir, driver === 'overlay' ? part : driver === 'vfs' ? 'dir' : 'diff');
+  const k = (dir: string, part: 'diff' | 'root' | 'upper' | 'dir' = 'diff'): string => treeKey(driver, dir, driver === 'overlay' ? part : isDiffDriver(driver) ? 'diff' : 'dir');
   let before: string[];
   let after: string[];
   if (isDiffDriver(driver)) {
@@ -98,7 +98,7 @@ function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>
     before = [...(top ? [k(top, 'root')] : []), ...(initDir ? [k(initDir, 'upper')] : [])];
     after = [...(top ? [k(top, 'root')] : []), k(upperDir, 'upper')];
   } else {
-    // vfs: every layer is a full copy; compare the container's copy with its parent's (the init layer)
+    // vfs, btrfs, zfs: every layer is a full copy; compare the container's copy with its parent's (the init layer)
     before = initDir ? [k(initDir)] : images.length ? [k(images.at(-1)!)] : [];
     after = [k(upperDir)];
   }

@@ -11,6 +11,8 @@ import { layerdb } from './layerdb.js';
 import { tarSplit } from './tar-split.js';
 import { layerFiles } from './layer-files.js';
 import { aufsLayers } from './aufs-layers.js';
+import { graphLayer, legacyRepositories } from './graph-layer.js';
+import { unreadArtifacts } from './unread-artifacts.js';
 import { volumeMetadata } from './volume-metadata.js';
 import { volumeFiles } from './volume-files.js';
 
@@ -28,6 +30,9 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   tarSplit,
   layerFiles,
   aufsLayers,
+  graphLayer,
+  legacyRepositories,
+  unreadArtifacts,
   volumeMetadata,
   volumeFiles,
 ];

@@ -99,7 +99,9 @@ export const layerFiles: Extractor<LayerFileRecord> = {
     remember(store, r.driver, key, r);
     if (!store.root) {
       const inLayer = r.path === '/' ? '' : r.path;
-      const rel = `${r.driver === 'overlay2' ? `overlay2/${r.layerDir}/diff` : r.driver === 'overlay' ? `overlay/${r.layerDir}/${r.part}` : r.driver === 'vfs' ? `vfs/dir/${r.layerDir}` : `aufs/diff/${r.layerDir}`}${inLayer}`;
+      const folder = { overlay2: `overlay2/${r.layerDir}/diff`, overlay: `overlay/${r.layerDir}/${r.part}`, vfs: `vfs/dir/${r.layerDir}`,
+        aufs: `aufs/diff/${r.layerDir}`, btrfs: `btrfs/subvolumes/${r.layerDir}`, zfs: `zfs/graph/${r.layerDir}` }[r.driver];
+      const rel = `${folder}${inLayer}`;
       store.root = r.entry.path.slice(0, r.entry.path.length - rel.length);
     }
     // a hard link in an archive repeats a file already listed (overlay v1 image layers link their parent's files)

@@ -1,5 +1,5 @@
 /** Where each storage driver keeps a layer's files, and what a path in it means. */
-export type LayerDriver = 'overlay2' | 'overlay' | 'vfs' | 'aufs';
+export type LayerDriver = 'overlay2' | 'overlay' | 'vfs' | 'aufs' | 'btrfs' | 'zfs';
 
 export interface LayerPath {
   driver: LayerDriver;
@@ -17,6 +17,9 @@ const LAYOUTS: [RegExp, LayerDriver, LayerPath['part'] | null][] = [
   [new RegExp(`^overlay/${ID}/(root|upper)(?:/(.+))?$`), 'overlay', null],
   [new RegExp(`^vfs/dir/${ID}(?:/(.+))?$`), 'vfs', 'dir'],
   [new RegExp(`^aufs/diff/${ID}(?:/(.+))?$`), 'aufs', 'diff'],
+  // btrfs subvolumes and zfs datasets, where they are present as plain folders: full copies, like vfs
+  [new RegExp(`^btrfs/subvolumes/${ID}(?:/(.+))?$`), 'btrfs', 'dir'],
+  [new RegExp(`^zfs/graph/${ID}(?:/(.+))?$`), 'zfs', 'dir'],
 ];
 
 export function layerPath(rel: string): LayerPath | null {

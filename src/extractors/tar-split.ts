@@ -14,7 +14,7 @@ export interface LayerFileRecord {
 }
 
 /**
- * `layerdb/sha256/<chain>/tar-split.json.gz`: every file header of an image layer, rebuilt from the
+ * `layerdb/sha256/<chain>/tar-split.json.gz` (pre-1.10: `graph/<id>/tar-data.json.gz`): every file header of an image layer, rebuilt from the
  * tar-split segments (contents are not stored there, so only headers come out), even when the
  * layer's directory is gone or altered.
  */
@@ -24,12 +24,14 @@ export const tarSplit: Extractor<LayerFileRecord> = {
   phase: 'content',
   needs: 'content',
   match(rel, entry) {
+    if (entry.type !== 'file') return false;
     const p = layerdbPath(rel);
-    return entry.type === 'file' && p?.kind === 'layer' && p.file === 'tar-split.json.gz';
+    return (p?.kind === 'layer' && p.file === 'tar-split.json.gz') || /^graph\/[0-9a-f]{64}\/tar-data\.json\.gz$/.test(rel);
   },
   async extract(ref, input, out) {
     if (!input) return;
-    const chainId = layerdbPath(ref.rel)!.id;
+    // a layerdb chain id, or (pre-1.10) the graph layer id
+    const chainId = layerdbPath(ref.rel)?.id ?? ref.rel.split('/')[1]!;
     const parser = new ContentlessTarParser(
       (header) => out.record({ chainId, header, evidence: ref.entry.path }),
       (offset, message) => out.warn({ kind: 'bad-tar-header', offset, message: `${message} (offset in the rebuilt header stream)` }),
