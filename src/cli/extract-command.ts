@@ -93,14 +93,13 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     // A CSV header needs every field name before the first row: the sorter has seen every event by now.
     await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
     for await (const batch of sorter.sorted()) {
-      let text = '';
       for (const e of batch) {
         // events of directly merged logs meet the time window only here
         if (outside(e.timeNs)) { filtered++; continue; }
         written++;
-        text += sink.write(e);
+        out.piece(sink.write(e));
       }
-      await out.write(text);
+      await out.drain();
     }
     await out.write(sink.end());
     await out.close();

@@ -144,6 +144,17 @@ export class L2tCsvSink implements Sink {
   private readonly zone: ZoneRenderer;
 
   private readonly host: string;
+  private readonly filenames = new Map<string, { source: string; value: string }>();
+
+  /** The cleaned `filename` column, cached per artifact (the same path string comes with every line of a log). */
+  private filename(e: TimelineEvent): string {
+    const hit = this.filenames.get(e.evidence);
+    if (hit && hit.source === e.evidenceSource) return hit.value;
+    const value = clean(displayName(e));
+    if (this.filenames.size > 10_000) this.filenames.clear();
+    this.filenames.set(e.evidence, { source: e.evidenceSource, value });
+    return value;
+  }
 
   constructor(zone: string, hostname: string | null) {
     this.zone = new ZoneRenderer(zone);
@@ -208,6 +219,6 @@ export class L2tCsvSink implements Sink {
     // constant or known-clean columns are written as they are; the others pass plaso's sanitiser
     return (zero ? '00/00/0000,--:--:--,-,' : `${r!.date},${r!.time},${clean(r!.zone)},`)
       + `${macb},${cleanRepeated(e.source || 'N/A')},${cleanRepeated(e.sourcetype || 'N/A')},${cleanRepeated(type)},-,${this.host},`
-      + `${clean(shortMessage(desc))},${clean(desc)},2,${cleanRepeated(displayName(e))},${clean(e.inode ?? '-')},-,${cleanRepeated(e.parser)},${clean(extraOf(e))}`;
+      + `${clean(shortMessage(desc))},${clean(desc)},2,${this.filename(e)},${clean(e.inode ?? '-')},-,${cleanRepeated(e.parser)},${clean(extraOf(e))}`;
   }
 }
