@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { EXIT, runExtract, UsageError } from './cli/extract-command.js';
 import { FORMATS } from './sinks/index.js';
+import { runMerge } from './cli/merge-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -30,6 +31,35 @@ export async function main(argv: string[]): Promise<number> {
         hostname: o.hostname as string | undefined, after: o.after as string | undefined, before: o.before as string | undefined,
         warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean, sortMemoryMb: o.sortMemory as number,
         tmpDir: o.tmpDir as string | undefined, quiet: o.quiet as boolean | undefined,
+      });
+    });
+  program
+    .command('merge')
+    .description('merge host bodyfiles, mactime, plaso L2T CSV/json_line, Timesketch CSV/JSONL and jsonl into one sorted timeline')
+    .argument('<input...>', 'timeline files (format told from their first lines; gzip is read too)')
+    .option('-o, --output <file>', 'output file (default: stdout)')
+    .addOption(new Option('-f, --format <format>', 'output format (inferred from .body/.jsonl)').choices([...FORMATS]))
+    .option('--input-format <format>', 'read every input as this format: bodyfile, mactime, l2tcsv, json_line, timesketch-csv, timesketch-jsonl, jsonl')
+    .option('--input-timezone <tz>', 'zone of input times that carry none (bodyfile epochs, mactime dates without -y, L2T dates)')
+    .option('-z, --timezone <tz>', 'time zone for rendered dates (IANA name)', 'UTC')
+    .option('--after <time>', 'only events at or after this ISO 8601 time')
+    .option('--before <time>', 'only events before this ISO 8601 time')
+    .option('--slice <time>', 'only events within --slice-size minutes of this ISO 8601 time (as psort)')
+    .option('--slice-size <minutes>', 'half-width of --slice in minutes (default 5)', (v) => Number(v))
+    .option('--dedup', 'drop events equal to an earlier one in time, description, file and message (off by default; psort dedups by default)')
+    .option('--evidence <evidence>', 'Docker data root (or file-system root or tar) to attribute host paths to containers, layers and volumes; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--warnings <file>', 'write every warning as JSON lines')
+    .option('--no-csv-guard', 'do not neutralise spreadsheet formulas in timesketch-csv cells')
+    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 96)
+    .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
+    .action(async (inputs: string[], o: Record<string, unknown>) => {
+      code = await runMerge({
+        inputs, output: o.output as string | undefined, format: o.format as string | undefined,
+        inputFormat: o.inputFormat as string | undefined, inputTimezone: o.inputTimezone as string | undefined,
+        timezone: o.timezone as string, after: o.after as string | undefined, before: o.before as string | undefined,
+        slice: o.slice as string | undefined, sliceSize: o.sliceSize as number | undefined, dedup: o.dedup as boolean | undefined,
+        evidence: o.evidence as string[] | undefined, warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean,
+        sortMemoryMb: o.sortMemory as number, tmpDir: o.tmpDir as string | undefined,
       });
     });
   try {

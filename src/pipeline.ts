@@ -46,7 +46,7 @@ function outputFor<R>(ex: Extractor<R>, ref: ArtifactRef, warnings: Warnings, on
 async function runPhase(
   src: EvidenceSource, phase: 'context' | 'content', extractors: readonly Extractor<any>[],
   roots: readonly string[] | null, descendInto: ((p: string) => boolean) | null,
-  warnings: Warnings, onRecord: (ex: Extractor<any>, r: unknown, ref: ArtifactRef) => void, seenRoots?: Set<string>,
+  warnings: Warnings, ctx: Context, onRecord: (ex: Extractor<any>, r: unknown, ref: ArtifactRef) => void, seenRoots?: Set<string>,
   handOver?: (ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean>,
 ): Promise<void> {
   const mine = extractors.filter((e) => e.phase === phase);
@@ -60,7 +60,7 @@ async function runPhase(
       const nested = (split as { nested?: string }).nested;
       if (nested !== undefined) seenRoots?.add(nested);
     }
-    const exs = mine.filter((e) => e.match(split.rel, entry));
+    const exs = mine.filter((e) => e.match(split.rel, entry, ctx));
     return exs.length ? { ref: { root: split.root, rel: split.rel, entry }, exs } : null;
   };
   const plans = new Map<string, { ref: ArtifactRef; exs: Extractor<any>[] }>();
@@ -129,7 +129,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
 
   const contextRecords: [Extractor<any>, unknown, string][] = [];
   const seen = new Set<string>();
-  await runPhase(src, 'context', extractors, dirRoots, descend, warnings, (ex, r, ref) => contextRecords.push([ex, r, ref.root]), seen);
+  await runPhase(src, 'context', extractors, dirRoots, descend, warnings, ctx, (ex, r, ref) => contextRecords.push([ex, r, ref.root]), seen);
   const { keep, nested } = outermostRoots(dirRoots ?? seen);
   for (const n of nested) {
     warnings.add({ kind: 'nested-data-root', artifact: 'data root', evidence: n, offset: 0, message: 'a Docker data root inside another one (docker-in-docker, or a copy inside a layer or volume); not read as host containers' });
@@ -141,13 +141,14 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   const accept = (root: string): boolean => keep.includes(root);
   const kept = contextRecords.filter(([, , root]) => accept(root));
   for (const [ex, r] of kept) ex.remember?.(r, ctx);
+  for (const ex of extractors) ex.settle?.(ctx);
   for (const [ex, r] of kept) for (const e of ex.toEvents(r, ctx)) send(e);
 
   const onRecord = (ex: Extractor<any>, r: unknown): void => {
     for (const e of ex.toEvents(r, ctx)) send(e);
   };
   const handOver = src instanceof DirectorySource && opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
-  await runPhase(src, 'content', extractors, keep, descend, warnings, onRecord, undefined, handOver);
+  await runPhase(src, 'content', extractors, keep, descend, warnings, ctx, onRecord, undefined, handOver);
   for (const ex of extractors) {
     if (!ex.finish) continue;
     for (const e of ex.finish(ctx, (w) => warnings.add({ artifact: ex.artifact, ...w }))) send(e);

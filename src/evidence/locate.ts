@@ -13,6 +13,8 @@ const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|
  * mark. Returns null for paths that are not inside a container folder or an image store.
  */
 export function splitDataRootPath(p: string): { root: string; rel: string; nested?: string } | null {
+  // the top of a `docker save` archive (legacy or OCI) or a `docker export` rootfs
+  if (ARCHIVE_TOP.test(p)) return { root: '', rel: p };
   const m = ROOT_MARK.exec(p);
   if (!m) return null;
   const start = m.index + (m[0].startsWith('/') ? 1 : 0);
@@ -24,6 +26,9 @@ export function splitDataRootPath(p: string): { root: string; rel: string; neste
 }
 
 const CONTAINER_MARK = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
+
+/** Top-level members that make an archive a `docker save` (legacy or OCI) or `docker export`. */
+const ARCHIVE_TOP = /^(?:manifest\.json|repositories|index\.json|oci-layout|[0-9a-f]{64}\.json|\.dockerenv)$/;
 
 /** The top folders of a data root that the extractors read. */
 export const READ_FOLDERS = ['containers', 'image', 'overlay2', 'overlay', 'vfs', 'aufs', 'btrfs', 'zfs', 'graph', 'volumes', 'windowsfilter', 'buildkit', 'swarm', 'containerd', 'network', 'plugins', 'builder', 'devicemapper', 'fuse-overlayfs'] as const;

@@ -4,6 +4,7 @@ import type { HostConfigRecord } from './hostconfig.js';
 import type { ImageConfigRecord } from './image-config.js';
 import { ImageStore } from './image-store.js';
 import type { VolumeInfo } from './volume-metadata.js';
+import type { SavedImage } from './save-manifest.js';
 
 /** What the first pass learnt about containers, used to attribute every later event. */
 export class Context {
@@ -14,6 +15,11 @@ export class Context {
   readonly store = new ImageStore();
   /** Volumes of `volumes/metadata.db`, by name. */
   readonly volumes = new Map<string, VolumeInfo>();
+  /** `docker save` archives: the images of manifest.json, and each layer member's chain id. */
+  readonly saved: SavedImage[] = [];
+  readonly savedLayerChains = new Map<string, string>();
+  /** Set when the evidence is an image or container archive rather than a data root. */
+  archiveKind: 'docker-save' | 'docker-export' | null = null;
 
   constructor(readonly evidenceSource: string, readonly evidenceKind: 'OS' | 'TAR', readonly hostname: string | null) {}
 

@@ -49,11 +49,13 @@ export interface Extractor<R = unknown> {
    * cheaply (the caller then runs the extractor itself to find out).
    */
   quickOrder?(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null>;
-  /** Matches a path relative to the data root. */
-  match(rel: string, entry: EvidenceEntry): boolean;
+  /** Matches a path relative to the data root (the context is complete in the content phase). */
+  match(rel: string, entry: EvidenceEntry, ctx: Context): boolean;
   extract(ref: ArtifactRef, input: Readable | null, out: ExtractOutput<R>): Promise<void>;
   /** Context-phase records are kept until the pass ends; this stores them into the context. */
   remember?(r: R, ctx: Context): void;
+  /** After every context record is remembered: links across them (e.g. a save manifest to its configs). */
+  settle?(ctx: Context): void;
   toEvents(r: R, ctx: Context): Iterable<TimelineEvent>;
   /** Called once after the content pass: events that need everything seen (container drift). */
   finish?(ctx: Context, warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent>;

@@ -8,8 +8,13 @@ export function imageStorePath(rel: string): { driver: string; rest: string } | 
   return { driver: rel.slice(6, slash), rest: rel.slice(slash + 1) };
 }
 
-/** `image/<driver>/imagedb/content/sha256/<id>` → the image id (hex). */
+/**
+ * `image/<driver>/imagedb/content/sha256/<id>` → the image id (hex). In a `docker save` archive the
+ * same config is `<id>.json` at the top (driver `docker-save`).
+ */
 export function imageContentId(rel: string): { driver: string; id: string } | null {
+  const saved = /^([0-9a-f]{64})\.json$/.exec(rel);
+  if (saved) return { driver: 'docker-save', id: saved[1]! };
   const p = imageStorePath(rel);
   if (!p || !p.rest.startsWith('imagedb/content/sha256/')) return null;
   const id = p.rest.slice('imagedb/content/sha256/'.length);

@@ -13,6 +13,9 @@ import { layerFiles } from './layer-files.js';
 import { aufsLayers } from './aufs-layers.js';
 import { graphLayer, legacyRepositories } from './graph-layer.js';
 import { unreadArtifacts } from './unread-artifacts.js';
+import { saveManifest } from './save-manifest.js';
+import { saveLayer } from './save-layer.js';
+import { exportMarker, exportFiles } from './export-files.js';
 import { volumeMetadata } from './volume-metadata.js';
 import { volumeFiles } from './volume-files.js';
 
@@ -33,6 +36,10 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   graphLayer,
   legacyRepositories,
   unreadArtifacts,
+  saveManifest,
+  saveLayer,
+  exportMarker,
+  exportFiles,
   volumeMetadata,
   volumeFiles,
 ];

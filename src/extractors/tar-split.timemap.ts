@@ -45,7 +45,7 @@ export function* tarSplitEvents(r: LayerFileRecord, ctx: Context): Iterable<Time
     yield makeEvent(ctx, {
       timeNs: t, timestampDesc: desc, kind,
       message: `Layer ${layer?.cacheId?.slice(0, 12) ?? r.chainId.slice(0, 12)} ${path} (${what}), build-time ${key}${made}`,
-      source: 'DOCKER', sourcetype: 'Docker Layer', dataType: 'docker:layer:file', parser: 'docker_timeline/tar_split',
+      source: 'DOCKER', sourcetype: 'Docker Layer', dataType: 'docker:layer:file', parser: r.from === 'layer-tar' ? 'docker_timeline/layer_tar' : 'docker_timeline/tar_split',
       evidence: r.evidence, offset: h.offset,
       fields: {
         path, layer: layer?.cacheId ?? null, chain_id: `sha256:${r.chainId}`, diff_id: layer?.diffId ?? null,
@@ -53,7 +53,8 @@ export function* tarSplitEvents(r: LayerFileRecord, ctx: Context): Iterable<Time
         link_target: h.linkname || null, whiteout: wh ? wh.kind : null, whiteout_target: wh?.target ?? null,
         images: users.length ? [...new Set(users.map((u) => u.label))].join(', ') : null,
         xattrs: Object.keys(h.xattrs).length ? Object.entries(h.xattrs).map(([k, v]) => `${k}=${v}`).join(' ') : null,
-        offset_in: 'tar headers rebuilt from tar-split segments', time_note: 'build-machine time recorded in the layer tar',
+        offset_in: r.from === 'layer-tar' ? 'member number in the layer tar' : 'tar headers rebuilt from tar-split segments',
+        time_note: 'build-machine time recorded in the layer tar',
       },
     });
   }

@@ -11,6 +11,8 @@ export interface LayerFileRecord {
   chainId: string;
   header: TarHeader;
   evidence: string;
+  /** Where the header was read: rebuilt from tar-split, or a layer tar (docker save). */
+  from?: 'tar-split' | 'layer-tar';
 }
 
 /**
