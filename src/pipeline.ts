@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entry.js';
 import { DirectorySource } from './evidence/directory-source.js';
-import { findDirectoryDataRoots, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
+import { findDirectoryDataRoots, looksLikeArchive, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
 import type { ArtifactRef, Extractor, ExtractOutput } from './extractors/extractor.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
@@ -125,7 +125,10 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
       const c = r ? `${r}/${f}` : f;
       return c === p || c.startsWith(p + '/') || p.startsWith(c + '/');
     }));
-  const descend = dirRoots ? underRead : null;
+  // an unpacked save, OCI layout or export is read whole
+  const archiveDir = src instanceof DirectorySource && dirRoots!.length === 0 && await looksLikeArchive(src.root);
+  if (archiveDir) dirRoots = [''];
+  const descend = dirRoots && !archiveDir ? underRead : null;
 
   const contextRecords: [Extractor<any>, unknown, string][] = [];
   const seen = new Set<string>();

@@ -58,3 +58,65 @@ test('docker export: every member of the flattened file system, with its in-cont
   }
   t.is(byPath.get('/tmp/.x/tool.sh')!.timeNs, 1577836800000000000n);
 });
+
+/** Rebuild the lab's docker save as an OCI image layout (blobs by digest, index.json, no manifest.json); one layer gzip-compressed. */
+async function ociFromSave(): Promise<string> {
+  const { createReadStream, mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+  const { createGunzip, gzipSync } = await import('node:zlib');
+  const { createHash } = await import('node:crypto');
+  const { tmpdir } = await import('node:os');
+  const tar = (await import('tar-stream')).default;
+  const members = new Map<string, Buffer>();
+  const ex = tar.extract();
+  createReadStream(path.join(SAVE, 'image-save.tar.gz')).pipe(createGunzip()).pipe(ex);
+  for await (const m of ex) {
+    const chunks: Buffer[] = [];
+    for await (const c of m) chunks.push(c as Buffer);
+    if (m.header.type === 'file') members.set(m.header.name, Buffer.concat(chunks));
+    else if (m.header.type === 'symlink') members.set(m.header.name, Buffer.from(`->${path.posix.join(path.posix.dirname(m.header.name), m.header.linkname!)}`));
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-oci-'));
+  mkdirSync(path.join(dir, 'blobs/sha256'), { recursive: true });
+  const put = (b: Buffer): string => {
+    const d = createHash('sha256').update(b).digest('hex');
+    writeFileSync(path.join(dir, 'blobs/sha256', d), b);
+    return d;
+  };
+  const resolve = (name: string): Buffer => {
+    const b = members.get(name)!;
+    return b.toString('utf8', 0, 2) === '->' ? resolve(b.toString('utf8').slice(2)) : b;
+  };
+  const manifest = JSON.parse(members.get('manifest.json')!.toString()) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+  const index = { schemaVersion: 2, manifests: [] as unknown[] };
+  manifest.forEach((img, n) => {
+    const config = put(members.get(img.Config)!);
+    const layers = img.Layers.map((l, i) => {
+      const gz = n === 0 && i === 0;
+      const blob = gz ? gzipSync(resolve(l)) : resolve(l);
+      return { mediaType: gz ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${put(blob)}`, size: blob.length };
+    });
+    const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${config}` }, layers }));
+    index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${put(m)}`, size: m.length, annotations: { 'io.containerd.image.name': `docker.io/library/${img.RepoTags[0]}`, 'org.opencontainers.image.ref.name': img.RepoTags[0]!.split(':')[1] } });
+  });
+  writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
+  writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  return dir;
+}
+
+test('an OCI image layout (index.json, blobs; no manifest.json), as a directory and as a tar: images, history and layer files', async (t) => {
+  const dir = await ociFromSave();
+  const { execFileSync } = await import('node:child_process');
+  const tarFile = `${dir}.tar`;
+  execFileSync('tar', ['-cf', tarFile, '-C', dir, '.']);
+  for (const evidence of [dir, tarFile]) {
+    const { events, warnings } = await extract([evidence]);
+    t.deepEqual(warnings.list, [], evidence);
+    const created = events.filter((e) => e.kind === 'image.created');
+    t.deepEqual(created.map((e) => e.fields.image_tags).sort(), ['docker.io/library/webapp:1.0', 'docker.io/library/webapp:backdoored']);
+    t.is(events.filter((e) => e.kind === 'image.history').length, 25);
+    const files = events.filter((e) => e.kind === 'layer.file.mtime');
+    t.true(files.length > 300, `${files.length}`);
+    t.regex(String(files.find((e) => e.fields.whiteout_target === '/etc/motd')!.fields.images), /webapp:backdoored/);
+    t.true(files.some((e) => e.fields.path === '/bin/busybox'), 'the gzip-compressed base layer is read');
+  }
+});

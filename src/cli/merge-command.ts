@@ -101,8 +101,7 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
     for (const file of a.inputs) {
       const result = await readInput(file, { format: a.inputFormat as InputFormat | undefined, zone, zoneGiven: a.inputTimezone !== undefined, warnings }, (e, hostPath) => {
         if (!inside(e.timeNs)) { filtered++; return; }
-        // events this tool extracted are attributed already
-        if (attributor && hostPath && !e.parser.startsWith('docker_timeline/') && attributor.annotate(e, hostPath)) attributed++;
+        if (attributor && hostPath && attributor.annotate(e, hostPath)) attributed++;
         sorter.add(e);
       });
       results.push(result);

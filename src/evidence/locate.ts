@@ -28,7 +28,7 @@ export function splitDataRootPath(p: string): { root: string; rel: string; neste
 const CONTAINER_MARK = /(?:^|\/)containers\/[0-9a-f]{64}(?:\/|$)/;
 
 /** Top-level members that make an archive a `docker save` (legacy or OCI) or `docker export`. */
-const ARCHIVE_TOP = /^(?:manifest\.json|repositories|index\.json|oci-layout|[0-9a-f]{64}\.json|\.dockerenv)$/;
+const ARCHIVE_TOP = /^(?:manifest\.json|repositories|index\.json|oci-layout|[0-9a-f]{64}\.json|\.dockerenv|blobs\/sha256\/[0-9a-f]{64})$/;
 
 /** The top folders of a data root that the extractors read. */
 export const READ_FOLDERS = ['containers', 'image', 'overlay2', 'overlay', 'vfs', 'aufs', 'btrfs', 'zfs', 'graph', 'volumes', 'windowsfilter', 'buildkit', 'swarm', 'containerd', 'network', 'plugins', 'builder', 'devicemapper', 'fuse-overlayfs'] as const;
@@ -73,6 +73,16 @@ export async function resolveInEvidence(root: string, rel: string, depth = 0): P
 
 async function isDir(root: string, rel: string): Promise<boolean> {
   try { return (await fsp.lstat(path.join(root, rel))).isDirectory(); } catch { return false; }
+}
+
+/** An unpacked image or container archive: `docker save` (manifest.json), an OCI layout (oci-layout), a `docker export` (.dockerenv). */
+export async function looksLikeArchive(root: string): Promise<boolean> {
+  for (const f of ['manifest.json', 'oci-layout', '.dockerenv']) {
+    try {
+      if ((await fsp.lstat(path.join(root, f))).isFile()) return true;
+    } catch { /* not there */ }
+  }
+  return false;
 }
 
 /** A directory that holds `containers/` or `image/`: it looks like a Docker data root. */

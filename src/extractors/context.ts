@@ -18,6 +18,9 @@ export class Context {
   /** `docker save` archives: the images of manifest.json, and each layer member's chain id. */
   readonly saved: SavedImage[] = [];
   readonly savedLayerChains = new Map<string, string>();
+  /** OCI layouts: manifest digest → reference names (index.json), and the manifests read. */
+  readonly ociRefs = new Map<string, string[]>();
+  readonly ociManifests: { digest: string; config: string; layers: { digest: string; mediaType: string }[] }[] = [];
   /** Set when the evidence is an image or container archive rather than a data root. */
   archiveKind: 'docker-save' | 'docker-export' | null = null;
 

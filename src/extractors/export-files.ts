@@ -20,7 +20,7 @@ export const exportMarker: Extractor<{ evidence: string }> = {
     out.record({ evidence: ref.entry.path });
   },
   remember(_r, ctx) {
-    if (ctx.evidenceKind === 'TAR' && ctx.saved.length === 0) ctx.archiveKind = 'docker-export';
+    if (ctx.saved.length === 0 && ctx.ociManifests.length === 0) ctx.archiveKind = 'docker-export';
   },
   toEvents() {
     return [];

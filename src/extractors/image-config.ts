@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Extractor } from './extractor.js';
+import type { EvidenceEntry } from '../evidence/entry.js';
 import { imageContentId } from './image-paths.js';
 import { isObject, locateValue, readBounded, str, tryParseJson } from './read-bounded.js';
 import { parseRfc3339, isGoZero, type ParsedTime } from '../time/nanotime.js';
@@ -76,12 +77,24 @@ export const imageConfig: Extractor<ImageConfigRecord> = {
       out.warn({ kind: 'too-large', offset: 0, message: 'image config larger than the 64 MiB read limit; not read' });
       return;
     }
+    const rec = parseImageConfig(raw, id, driver, ref.entry, out.warn);
+    if (rec) out.record(rec);
+  },
+  remember(r, ctx) {
+    if (!ctx.images.has(r.id)) ctx.images.set(r.id, r);
+  },
+  toEvents: imageConfigEvents,
+};
+
+/** Parse an image config (imagedb content, a saved `<id>.json`, or an OCI config blob) into a record. */
+export function parseImageConfig(raw: Buffer, id: string, driver: string, entry: EvidenceEntry,
+  warn: (w: { kind: string; offset: number; message: string }) => void): ImageConfigRecord | null {
     const digestMatches = createHash('sha256').update(raw).digest('hex') === id;
-    if (!digestMatches) out.warn({ kind: 'digest-mismatch', offset: 0, message: `sha256 of the file is not its name ${id.slice(0, 12)}: the config was altered or damaged` });
+    if (!digestMatches) warn({ kind: 'digest-mismatch', offset: 0, message: `sha256 of the file is not its name ${id.slice(0, 12)}: the config was altered or damaged` });
     const parsed = tryParseJson(raw.toString('utf8'));
     if (!parsed.ok || !isObject(parsed.value)) {
-      out.warn({ kind: 'bad-json', offset: 0, message: `image config is not a JSON object (${parsed.ok ? 'wrong shape' : parsed.error})` });
-      return;
+      warn({ kind: 'bad-json', offset: 0, message: `image config is not a JSON object (${parsed.ok ? 'wrong shape' : parsed.error})` });
+      return null;
     }
     const c = parsed.value;
     const rootfs = isObject(c.rootfs) ? c.rootfs : {};
@@ -95,7 +108,7 @@ export const imageConfig: Extractor<ImageConfigRecord> = {
       const off = rawCreated ? locateValue(raw, 'created', rawCreated, from) : -1;
       if (off >= 0) from = off + 1;
       if (rawCreated && !isGoZero(rawCreated) && !parseRfc3339(rawCreated)) {
-        out.warn({ kind: 'bad-time', offset: Math.max(off, 0), message: `history step ${i + 1}: unparsable created ${JSON.stringify(rawCreated)}; no event made from it` });
+        warn({ kind: 'bad-time', offset: Math.max(off, 0), message: `history step ${i + 1}: unparsable created ${JSON.stringify(rawCreated)}; no event made from it` });
       }
       return {
         step: i + 1, created: parseRfc3339(rawCreated), rawCreated, createdBy: str(o.created_by) ?? '', author: str(o.author) ?? '',
@@ -103,17 +116,12 @@ export const imageConfig: Extractor<ImageConfigRecord> = {
       };
     });
     const rawCreated = str(c.created) ?? null;
-    out.record({
+    return {
       id, driver, created: parseRfc3339(rawCreated), rawCreated,
       // the top-level "created" comes after "config" in Docker's key order; search for the exact value from the start
       createdOffset: Math.max(locateValue(raw, 'created', rawCreated), 0),
       architecture: str(c.architecture) ?? null, os: str(c.os) ?? null, dockerVersion: str(c.docker_version) ?? null,
       author: str(c.author) ?? null, comment: str(c.comment) ?? null, container: str(c.container) || null,
-      config: configSummary(c.config), diffIds, history, digestMatches, evidence: ref.entry.path, inode: ref.entry.inode,
-    });
-  },
-  remember(r, ctx) {
-    if (!ctx.images.has(r.id)) ctx.images.set(r.id, r);
-  },
-  toEvents: imageConfigEvents,
-};
+      config: configSummary(c.config), diffIds, history, digestMatches, evidence: entry.path, inode: entry.inode,
+    };
+}

@@ -13,6 +13,7 @@ import { layerFiles } from './layer-files.js';
 import { aufsLayers } from './aufs-layers.js';
 import { graphLayer, legacyRepositories } from './graph-layer.js';
 import { unreadArtifacts } from './unread-artifacts.js';
+import { ociBlob } from './oci-layout.js';
 import { saveManifest } from './save-manifest.js';
 import { saveLayer } from './save-layer.js';
 import { exportMarker, exportFiles } from './export-files.js';
@@ -36,6 +37,7 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   graphLayer,
   legacyRepositories,
   unreadArtifacts,
+  ociBlob,
   saveManifest,
   saveLayer,
   exportMarker,

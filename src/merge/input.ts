@@ -38,8 +38,9 @@ export interface InputResult {
 export async function readInput(file: string, o: InputOptions, emit: (e: TimelineEvent, hostPath: string | null) => void): Promise<InputResult> {
   const result: InputResult = { file, format: null, lines: 0, events: 0, untimed: 0 };
   const name = path.basename(file);
+  const dir = path.dirname(path.resolve(file));
   const warn = (kind: string, offset: number, message: string, artifact = 'merge input'): void =>
-    o.warnings.add({ kind, artifact, evidence: name, offset, message, evidenceSource: file });
+    o.warnings.add({ kind, artifact, evidence: name, offset, message, evidenceSource: dir });
 
   let input: Readable;
   try {
@@ -66,7 +67,7 @@ export async function readInput(file: string, o: InputOptions, emit: (e: Timelin
     result.format = reader.format;
     const r = reader;
     const ctx: ReaderContext = {
-      file, name, zone: o.zone, zoneGiven: o.zoneGiven,
+      file, dir, name, zone: o.zone, zoneGiven: o.zoneGiven,
       warn: (kind, offset, message) => warn(kind, offset, message, r.artifact),
       emit: (e, hostPath) => { result.events++; emit(e, hostPath ?? null); },
       untimed: () => { result.untimed++; },

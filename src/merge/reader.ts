@@ -9,9 +9,14 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** What a reader is given for one input file. */
 export interface ReaderContext {
-  /** The input as given on the command line (the events' `evidenceSource`). */
+  /** The input as given on the command line. */
   file: string;
-  /** Its file name (the events' `evidence`). */
+  /**
+   * The folder the input is in, absolute (the events' `evidenceSource`), and its file name (their
+   * `evidence`): as for extract's directory evidence, the pair names the file, and the display name the
+   * sinks build (`OS:<folder>/<name>`, L2T `filename`, Timesketch `display_name`) is the input's path.
+   */
+  dir: string;
   name: string;
   zone: InputZone;
   /** True when `--input-timezone` was given (not just the UTC default). */
@@ -19,7 +24,8 @@ export interface ReaderContext {
   warn(kind: string, offset: number, message: string): void;
   /**
    * One event read from the input. `hostPath`: the path on the host the event is about (a bodyfile
-   * name, an L2T `filename`), for attribution to containers, layers and volumes.
+   * name, an L2T `filename`), for attribution to containers, layers and volumes; null for events this
+   * tool wrote (see `ourOwn`): they are attributed already.
    */
   emit(e: TimelineEvent, hostPath?: string | null): void;
   /** A row that holds no time (all bodyfile times 0, plaso's `Not a time`): read, but gives no event. */
@@ -43,6 +49,9 @@ export interface Reader {
   open(ctx: ReaderContext): LineConsumer;
 }
 
+/** An event this tool extracted or merged (its parser chain is ours): attributed already, never again. */
+export const ourOwn = (parser: string | undefined): boolean => parser !== undefined && parser.startsWith('docker_timeline/');
+
 export const chomp = (s: string): string => (s.endsWith('\r') ? s.slice(0, -1) : s);
 
 export interface EventSpec {
@@ -57,12 +66,12 @@ export interface EventSpec {
   fields: Record<string, FieldValue>;
 }
 
-/** An event read from a merged input: its evidence is the input file and the byte offset of its line. */
+/** An event read from a merged input: its evidence is the input file (folder + name) and the byte offset of its line. */
 export function mergedEvent(ctx: ReaderContext, kind: string, offset: number, s: EventSpec): TimelineEvent {
   const e: TimelineEvent = {
     timeNs: s.timeNs, timestampDesc: s.timestampDesc, kind, message: s.message,
     source: s.source, sourcetype: s.sourcetype, dataType: s.dataType, parser: s.parser,
-    evidenceSource: ctx.file, evidenceKind: 'OS', evidence: ctx.name, offset, fields: s.fields,
+    evidenceSource: ctx.dir, evidenceKind: 'OS', evidence: ctx.name, offset, fields: s.fields,
   };
   if (s.inode) e.inode = s.inode;
   return e;
@@ -88,7 +97,8 @@ export function fieldValue(v: unknown): FieldValue | undefined {
 /**
  * Copy the keys of an input record that the reader did not use into the event: container id, name,
  * image, stream and inode onto the event itself, reserved names as `original_<key>`, the rest as
- * fields (JSON objects as text). Empty strings and nulls are left out.
+ * fields (JSON objects as text). Empty strings and nulls are left out. When the record already has
+ * `original_<key>` (a merged timeline merged again), that one is kept: it names the real artifact.
  */
 export function addRest(e: TimelineEvent, rec: Record<string, unknown>, used: ReadonlySet<string>): void {
   for (const [k, raw] of Object.entries(rec)) {
@@ -100,6 +110,9 @@ export function addRest(e: TimelineEvent, rec: Record<string, unknown>, used: Re
       e[prop] = String(v);
       continue;
     }
-    e.fields[RESERVED_KEYS.has(k) || prop ? `original_${k}` : k] = v;
+    const key = RESERVED_KEYS.has(k) || prop ? `original_${k}` : k;
+    // an input that was itself merged holds `original_<k>` already: the deeper original wins
+    if (key !== k && Object.hasOwn(rec, key)) continue;
+    e.fields[key] = v;
   }
 }

@@ -77,7 +77,7 @@ export const bodyfileReader: Reader = {
             timeNs: local.ns, timestampDesc: t.desc, message,
             source: 'FILE', sourcetype: 'Bodyfile', dataType: 'fs:bodyfile:entry', parser: 'docker_timeline/merge_bodyfile',
             inode: inode || null, fields,
-          }), entry.path);
+          }), entry.path.startsWith('[docker:') ? null : entry.path);
         }
         if (!any) ctx.untimed();
       },

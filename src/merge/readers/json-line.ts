@@ -1,5 +1,5 @@
 import { NS_PER_MICRO, NS_PER_SECOND, daysFromCivil, floorDiv } from '../../time/nanotime.js';
-import { addRest, mergedEvent, type Reader } from '../reader.js';
+import { addRest, mergedEvent, ourOwn, type Reader } from '../reader.js';
 import { pathOfDisplayName } from './l2tcsv.js';
 import { firstObject, parseObjectLine, str } from './json-object.js';
 
@@ -79,7 +79,7 @@ export const jsonLineReader: Reader = {
         });
         addRest(e, o, USED);
         const display = str(o.display_name);
-        ctx.emit(e, str(o.filename) ?? (display ? pathOfDisplayName(display) : null));
+        ctx.emit(e, ourOwn(str(o.parser)) ? null : str(o.filename) ?? (display ? pathOfDisplayName(display) : null));
       },
       end() {},
     };

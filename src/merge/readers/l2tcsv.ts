@@ -2,7 +2,7 @@ import type { FieldValue } from '../../events/event.js';
 import { L2T_HEADER } from '../../sinks/l2tcsv.js';
 import { NS_PER_SECOND, parseRfc3339 } from '../../time/nanotime.js';
 import { CsvRecords } from '../csv.js';
-import { chomp, mergedEvent, type Reader } from '../reader.js';
+import { chomp, mergedEvent, ourOwn, type Reader } from '../reader.js';
 import { localToUtc, naiveSeconds, offsetOfZoneColumn, offsetText, validWall } from '../times.js';
 
 const KIND = 'plaso.l2tcsv';
@@ -112,7 +112,7 @@ export const l2tCsvReader: Reader = {
           timeNs: ns, timestampDesc: desc, message: c.desc!,
           source: c.source!, sourcetype: c.sourcetype!, dataType: 'l2tcsv:entry', parser: c.format === '-' ? '' : c.format!,
           inode: c.inode && c.inode !== '-' ? c.inode : null, fields,
-        }), c.filename && c.filename !== '-' ? pathOfDisplayName(c.filename) : null);
+        }), c.filename && c.filename !== '-' && !ourOwn(c.format) ? pathOfDisplayName(c.filename) : null);
       }
     }, (offset, message) => ctx.warn('malformed', offset, `${message}; skipped`));
     return {

@@ -94,7 +94,7 @@ export const mactimeReader: Reader = {
           timeNs: seconds * NS_PER_SECOND, timestampDesc: t.desc, message,
           source: 'FILE', sourcetype: 'mactime', dataType: 'fs:bodyfile:entry', parser: 'docker_timeline/merge_mactime',
           inode: meta || null, fields,
-        }), entry.path);
+        }), entry.path.startsWith('[docker:') ? null : entry.path);
       }
       if (!any) ctx.untimed();
     }, (offset, message) => ctx.warn('malformed', offset, `${message}; row skipped`));

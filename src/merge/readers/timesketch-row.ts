@@ -1,5 +1,5 @@
 import { NS_PER_MICRO, floorDiv, parseRfc3339 } from '../../time/nanotime.js';
-import { addRest, mergedEvent, type ReaderContext } from '../reader.js';
+import { addRest, mergedEvent, ourOwn, type ReaderContext } from '../reader.js';
 import { parseIsoInZone } from '../times.js';
 import { pathOfDisplayName } from './l2tcsv.js';
 import { str } from './json-object.js';
@@ -49,5 +49,5 @@ export function timesketchRow(ctx: ReaderContext, kind: string, offset: number, 
   });
   addRest(e, rec, USED);
   const file = str(rec.filename) ?? str(rec.display_name);
-  ctx.emit(e, file ? pathOfDisplayName(file) : null);
+  ctx.emit(e, file && !ourOwn(str(rec.parser)) ? pathOfDisplayName(file) : null);
 }
