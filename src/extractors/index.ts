@@ -14,6 +14,7 @@ import { aufsLayers } from './aufs-layers.js';
 import { graphLayer, legacyRepositories } from './graph-layer.js';
 import { unreadArtifacts } from './unread-artifacts.js';
 import { ociBlob } from './oci-layout.js';
+import { distribution } from './distribution.js';
 import { saveManifest } from './save-manifest.js';
 import { saveLayer } from './save-layer.js';
 import { exportMarker, exportFiles } from './export-files.js';
@@ -38,6 +39,7 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   legacyRepositories,
   unreadArtifacts,
   ociBlob,
+  distribution,
   saveManifest,
   saveLayer,
   exportMarker,

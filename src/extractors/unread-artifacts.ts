@@ -10,7 +10,6 @@ const UNREAD: [RegExp, string][] = [
   [/^plugins$/, 'managed plugins are not read'],
   [/^builder$/, 'the classic builder cache (fscache.db) is not read'],
   [/^devicemapper\/metadata$/, 'devicemapper: only thin-pool device metadata is here; file contents need the thin pool (data, metadata files) and are not read'],
-  [/^image\/[^/]+\/distribution$/, 'distribution metadata (where layers were pulled from) is not read yet'],
   [/^fuse-overlayfs$/, 'fuse-overlayfs layers are not read'],
   [/^(btrfs\/subvolumes|zfs\/graph)$/, ''],
 ];

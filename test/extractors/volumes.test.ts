@@ -40,3 +40,14 @@ test('docker-explorer vols.v2: volumes, their containers, the bind mount, and th
   const bind = events.filter((e) => e.kind === 'container.mount' && e.fields.mount_type === 'bind');
   t.deepEqual(bind.map((e) => [e.containerName, e.fields.mount_source, e.fields.mount_destination]), [['sad_lichterman', '/opt/vols/bind', '/opt']]);
 });
+
+test('docker-explorer vols.v2: distribution metadata says the alpine layer was pulled from docker.io/library/alpine, dated by the file', async (t) => {
+  const { events } = await extract([path.join(FIXTURES, 'docker-explorer/vols.v2.tgz')]);
+  const pulled = events.filter((e) => e.kind === 'layer.pulled');
+  t.is(pulled.length, 1);
+  t.is(pulled[0]!.fields.source_repositories, 'docker.io/library/alpine');
+  t.is(pulled[0]!.fields.diff_id, 'sha256:50644c29ef5a27c9a40c393a73ece2479de78325cae7d762ef3cdc19bf42dd0a');
+  t.is(pulled[0]!.fields.images, 'alpine:latest');
+  t.is(pulled[0]!.timestampDesc, 'File Downloaded Time');
+  t.is(pulled[0]!.timeNs, 1595259135000000000n); // 2020-07-20 15:32:15, the file's mtime in the archive
+});
