@@ -3,13 +3,12 @@ import type { TimelineEvent } from '../events/event.js';
 import type { Warning } from '../warnings.js';
 import { makeEvent } from '../events/build.js';
 import { bareDigest } from './image-paths.js';
-import { diffTrees, mergeLayers, type Change, type LayerTree, type LayerNode } from './drift.js';
+import { diffTrees, mergeLayers, nodeMode, type Change, type LayerTree, type LayerNode } from './drift.js';
 import { isDiffDriver, treeKey, type LayerDriver } from './layer-layout.js';
 import type { LayerTrees } from './layer-files.js';
 import { formatUtcNs } from '../time/nanotime.js';
-import { modeString } from './container-files.timemap.js';
 
-const modeOf = (n: LayerNode): string => modeString(n.entry);
+const modeOf = (n: LayerNode): string => nodeMode(n);
 const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 
 /** The image layers of a container, lowest first, from its layerdb mount's parent chain. */
@@ -107,6 +106,17 @@ function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>
   return { driver, before, after, upper, missing };
 }
 
+/** The layer trees some container's drift needs (others are not kept: memory). */
+export function wantedTreeKeys(ctx: Context): Set<string> {
+  const keys = new Set<string>();
+  const ids = new Set([...ctx.store.mounts.keys(), ...[...ctx.store.aufsParents.keys()].filter((id) => ctx.containers.has(id))]);
+  for (const cid of ids) {
+    const st = containerStack(ctx, cid, new Map());
+    if (st && st !== 'incomplete') for (const k of [...st.before, ...st.after]) keys.add(k);
+  }
+  return keys;
+}
+
 /**
  * Container drift (`docker diff`), per container whose layers are in the evidence: the view of its
  * image and init layer against its own view, for overlay2 and aufs (diff layers, whiteouts), overlay
@@ -169,14 +179,14 @@ export function* driftEvents(ctx: Context, store: LayerTrees, warn: (w: Omit<War
         evidenceNode = n ?? undefined;
       }
       if (timeNs === undefined) {
-        warn({ kind: 'no-time', evidence: evidenceNode?.entry.path ?? `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
+        warn({ kind: 'no-time', evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
         continue;
       }
       yield makeEvent(ctx, {
         timeNs, timestampDesc: desc, kind: 'container.drift',
         message: `Container ${label}: ${c.kind} ${c.path} (${detail}); ${dated}${timestomp ? `; TIMESTOMP? ${timestomp}` : ''}`,
         source: 'DOCKER', sourcetype: 'Docker Container Drift', dataType: 'docker:container:drift', parser: 'docker_timeline/drift',
-        evidence: evidenceNode?.entry.path ?? `${root}${stack.driver}`, offset: 0, containerId: cid, inode: evidenceNode?.entry.inode,
+        evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, containerId: cid, inode: evidenceNode?.inode,
         fields: {
           change: c.kind, path: c.path, change_detail: detail, layer: stack.upper, storage_driver: stack.driver,
           timestomp_suspected: timestomp !== null, timestomp_reason: timestomp,

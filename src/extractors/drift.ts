@@ -1,4 +1,5 @@
 import type { EvidenceEntry, EntryType } from '../evidence/entry.js';
+import { modeString } from './container-files.timemap.js';
 
 /** What the overlay and `docker diff` need of one entry of a layer directory. */
 export interface LayerNode {
@@ -14,7 +15,9 @@ export interface LayerNode {
   cap?: string;
   whiteout: boolean;
   opaque: boolean;
-  entry: EvidenceEntry;
+  /** Evidence path and inode of the entry (not the whole entry: a million of these are kept). */
+  evidence: string;
+  inode: string | null;
 }
 
 export function layerNode(e: EvidenceEntry): LayerNode {
@@ -22,12 +25,17 @@ export function layerNode(e: EvidenceEntry): LayerNode {
   const node: LayerNode = {
     type: e.type, perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, rdev: e.rdev ? `${e.rdev.major},${e.rdev.minor}` : '',
     size: e.size, whiteout: e.type === 'char' && e.rdev?.major === 0 && e.rdev.minor === 0,
-    opaque: e.type === 'dir' && opaqueAttr === 'y', entry: e,
+    opaque: e.type === 'dir' && opaqueAttr === 'y', evidence: e.path, inode: e.inode,
   };
   if (e.mtime !== undefined) node.mtime = e.mtime;
   if (e.ctime !== undefined) node.ctime = e.ctime;
   if (e.xattrs?.['security.capability'] !== undefined) node.cap = e.xattrs['security.capability'];
   return node;
+}
+
+/** `ls`-style mode of a node. */
+export function nodeMode(n: LayerNode): string {
+  return modeString({ type: n.type, mode: n.perm } as EvidenceEntry);
 }
 
 /** One layer: path in the container file system (`/etc/passwd`) → its node. */

@@ -4,7 +4,7 @@ import type { EvidenceEntry } from '../evidence/entry.js';
 import { layerNode, type LayerTree } from './drift.js';
 import { fileTimeEvents } from './file-times.js';
 import { layerUsers } from './layer-users.js';
-import { driftEvents } from './drift.timemap.js';
+import { driftEvents, wantedTreeKeys } from './drift.timemap.js';
 import { aufsName, layerPath, treeKey, type LayerDriver, type LayerPath } from './layer-layout.js';
 
 export interface LayerFileRecord extends LayerPath {
@@ -42,6 +42,8 @@ function findOwner(ctx: Context, dir: string): Owner {
 
 export interface LayerTrees {
   trees: Map<string, LayerTree>;
+  /** Keys of the trees that some container's drift needs; null until the context is complete. */
+  wanted: Set<string> | null;
   /** aufs `.wh..wh..opq` markers: tree key → folders made opaque. */
   opaque: Map<string, Set<string>>;
   /** Evidence path of the data root the layers were seen in (`docker/`), for warnings. */
@@ -52,7 +54,7 @@ const stores = new WeakMap<Context, LayerTrees>();
 
 export function layerTrees(ctx: Context): LayerTrees {
   let s = stores.get(ctx);
-  if (!s) stores.set(ctx, (s = { trees: new Map(), opaque: new Map(), root: '' }));
+  if (!s) stores.set(ctx, (s = { trees: new Map(), wanted: null, opaque: new Map(), root: '' }));
   return s;
 }
 
@@ -96,7 +98,8 @@ export const layerFiles: Extractor<LayerFileRecord> = {
   *toEvents(r, ctx) {
     const store = layerTrees(ctx);
     const key = treeKey(r.driver, r.layerDir, r.part);
-    remember(store, r.driver, key, r);
+    store.wanted ??= wantedTreeKeys(ctx);
+    if (store.wanted.has(key)) remember(store, r.driver, key, r);
     if (!store.root) {
       const inLayer = r.path === '/' ? '' : r.path;
       const folder = { overlay2: `overlay2/${r.layerDir}/diff`, overlay: `overlay/${r.layerDir}/${r.part}`, vfs: `vfs/dir/${r.layerDir}`,
