@@ -323,3 +323,26 @@ test('extra is in the same order as sorting the whole "key: value" strings, for 
   }), { numRuns: 3000 });
   t.pass();
 });
+
+test('the per-file template for plain log lines writes exactly what the general path writes (property)', async (t) => {
+  const fcm = (await import('fast-check')).default;
+  const text = fcm.string({ unit: fcm.constantFrom('a', ',', '\n', '\r', ' ', 'é', '\u{1F600}', ';', ':'), maxLength: 100 });
+  fcm.assert(fcm.property(
+    fcm.record({
+      t: fcm.bigInt({ min: 1n, max: 4_000_000_000_000_000_000n }), msg: text, name: fcm.option(text, { nil: undefined }),
+      stream: fcm.option(fcm.constantFrom('stdout', 'stderr'), { nil: undefined }), offset: fcm.nat(), tar: fcm.boolean(),
+      zone: fcm.constantFrom('UTC', 'Europe/Berlin'), extraField: fcm.boolean(),
+    }),
+    (r) => {
+      const e = makeEvent({
+        timeNs: r.t, kind: 'container.log', message: r.msg, offset: r.offset, evidenceKind: r.tar ? 'TAR' : 'OS', evidenceSource: r.tar ? '/x/e,v.tar' : '/x/dir',
+        evidence: 'containers/c/c-json.log', timestampDesc: 'Content Modification Time', source: 'DOCKER', sourcetype: 'Docker Container Log',
+        dataType: 'docker:container:log:entry', parser: 'docker_timeline/json_file_log', containerId: 'c'.repeat(64), imageId: 'sha256:x',
+        ...(r.name !== undefined ? { containerName: r.name } : {}), ...(r.stream ? { stream: r.stream } : {}),
+        fields: r.extraField ? { log_driver: 'json-file', time_raw: 'x', partial_chunks: 2 } : { log_driver: 'json-file', time_raw: 'x' },
+      });
+      return runSink(new L2tCsvSink(r.zone, 'h,ost'), [e, e]) === runSink(new L2tCsvSink(r.zone, 'h,ost', false), [e, e]);
+    },
+  ), { numRuns: 1500 });
+  t.pass();
+});
