@@ -95,9 +95,7 @@ export const legacyRepositories: Extractor<LegacyRepositoriesRecord> = {
   },
   remember(r, ctx) {
     for (const [ref, id] of r.refs) {
-      let s = ctx.store.tags.get(id);
-      if (!s) ctx.store.tags.set(id, (s = new Set()));
-      s.add(ref);
+      ctx.store.addTag(id, ref);
     }
   },
   toEvents() {

@@ -32,6 +32,12 @@ export class ImageStore {
   /** aufs: layer id → its ancestors, immediate parent first (`aufs/layers/<id>`). */
   readonly aufsParents = new Map<string, string[]>();
 
+  addTag(imageId: string, ref: string): void {
+    let s = this.tags.get(imageId);
+    if (!s) this.tags.set(imageId, (s = new Set()));
+    s.add(ref);
+  }
+
   tagsOf(imageId: string): string[] {
     return [...(this.tags.get(imageId) ?? [])].sort();
   }

@@ -4,6 +4,7 @@ import { containerPath } from './paths.js';
 import { isObject } from './read-bounded.js';
 import { LineSplitter } from './line-splitter.js';
 import { maybeGunzip } from './gzip-input.js';
+import { logChunks } from './log-input.js';
 import { formatUtcNs, parseRfc3339 } from '../time/nanotime.js';
 import { logLineEvents } from './log-line.timemap.js';
 
@@ -84,9 +85,7 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     if (!input) return;
     const { id, rest } = containerPath(ref.rel)!;
     const rotation = jsonLogRotation(rest, id)!;
-    let compressed = false;
     let lastNs: bigint | null = null;
-    let lastTime: string | null = null;
     const joiner = new PartialJoiner((r) => {
       if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
       out.record(r);
@@ -120,19 +119,12 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
         joiner.add({
           containerId: id, timeNs: t.ns, timeRaw: obj.time, stream: typeof obj.stream === 'string' ? obj.stream : '',
           text: complete ? log.slice(0, -1) : log, offset, chunks: 1, unterminated: false, attrs,
-          evidence: ref.entry.path, driver: 'json-file', compressed, rotation,
+          evidence: ref.entry.path, driver: 'json-file', compressed: info.compressed, rotation,
         }, complete);
       },
       (offset, length) => out.warn({ kind: 'overlong-line', offset, message: `log line of ${length} bytes exceeds the ${16} MiB line limit; skipped` }),
     );
-    const chunks = maybeGunzip(
-      input,
-      (info) => {
-        compressed = true;
-        lastTime = gzipLastTime(info.extra);
-      },
-      (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; lines before it are kept` }),
-    );
+    const { chunks, info } = logChunks(input, out.warn, 'lines');
     try {
       for await (const chunk of chunks) splitter.push(chunk);
     } catch (e) {
@@ -141,22 +133,11 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     }
     splitter.end();
     joiner.flush();
-    checkLastTime(lastTime, lastNs, out.warn);
+    checkLastTime(info.lastTime, lastNs, out.warn);
   },
   quickOrder: jsonLogQuickOrder,
   toEvents: logLineEvents,
 };
-
-/** The `{"lastTime":...}` Docker writes into the gzip header of a rotated log. */
-export function gzipLastTime(extra: string | null): string | null {
-  if (!extra) return null;
-  try {
-    const o = JSON.parse(extra) as unknown;
-    return isObject(o) && typeof o.lastTime === 'string' ? o.lastTime : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * A rotated, compressed log records the time of its last entry in its gzip header. If the newest

@@ -1,9 +1,9 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Extractor } from './extractor.js';
 import { containerPath } from './paths.js';
-import { maybeGunzip } from './gzip-input.js';
 import { decodeBytes } from './bytes-text.js';
-import { PartialJoiner, checkLastTime, gzipLastTime, type LogLineRecord } from './json-file-log.js';
+import { PartialJoiner, checkLastTime, type LogLineRecord } from './json-file-log.js';
+import { logChunks } from './log-input.js';
 import { logLineEvents } from './log-line.timemap.js';
 
 /** Docker's reader rejects records larger than this. */
@@ -114,9 +114,7 @@ export const localLog: Extractor<LogLineRecord> = {
     if (!input) return;
     const { id, rest } = containerPath(ref.rel)!;
     const rotation = localLogRotation(rest)!;
-    let compressed = false;
     let lastNs: bigint | null = null;
-    let lastTime: string | null = null;
     const joiner = new PartialJoiner((r) => {
       if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
       out.record(r);
@@ -130,18 +128,11 @@ export const localLog: Extractor<LogLineRecord> = {
       const attrs = escaped ? { ...(e.attrs ?? {}), bytes_escaped: 'invalid UTF-8 bytes written as \\xNN' } : e.attrs;
       joiner.add({
         containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, text, offset: at, chunks: 1,
-        unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed, rotation,
+        unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed: info.compressed, rotation,
       }, !e.partial);
     };
     const frames = new FrameReader(onEntry, (offset, message) => out.warn({ kind: 'bad-record', offset, message }));
-    const chunks = maybeGunzip(
-      input,
-      (info) => {
-        compressed = true;
-        lastTime = gzipLastTime(info.extra);
-      },
-      (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `gzip stream broken at decompressed offset ${at}: ${err.message}; records before it are kept` }),
-    );
+    const { chunks, info } = logChunks(input, out.warn, 'records');
     try {
       for await (const chunk of chunks) frames.push(chunk);
     } catch (e) {
@@ -151,7 +142,7 @@ export const localLog: Extractor<LogLineRecord> = {
       out.warn({ kind: 'truncated', offset: frames.offset, message: `${frames.pending} trailing bytes do not make a whole record (truncated file)` });
     }
     joiner.flush();
-    checkLastTime(lastTime, lastNs, out.warn);
+    checkLastTime(info.lastTime, lastNs, out.warn);
   },
   toEvents: logLineEvents,
 };

@@ -34,9 +34,7 @@ export const repositories: Extractor<RepositoriesRecord> = {
   },
   remember(r, ctx) {
     for (const [ref, id] of r.refs) {
-      let s = ctx.store.tags.get(id);
-      if (!s) ctx.store.tags.set(id, (s = new Set()));
-      s.add(ref);
+      ctx.store.addTag(id, ref);
     }
   },
   toEvents() {

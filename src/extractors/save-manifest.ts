@@ -64,9 +64,7 @@ export function linkSavedImages(ctx: Context): void {
     const id = configId(img.config);
     if (!id) continue;
     for (const t of img.repoTags) {
-      let s = ctx.store.tags.get(id);
-      if (!s) ctx.store.tags.set(id, (s = new Set()));
-      s.add(t);
+      ctx.store.addTag(id, t);
     }
     const config = ctx.images.get(id);
     if (!config) continue;
