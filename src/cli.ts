@@ -25,8 +25,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 96)
     .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
     .option('-q, --quiet', 'no progress line')
+    .option('--merge <files...>', 'also merge these host or plaso timelines (bodyfile, mactime, L2T CSV, json_line, Timesketch CSV/JSONL, jsonl)')
+    .option('--input-timezone <tz>', 'zone of --merge input times that carry none (bodyfile, mactime, L2T)')
     .action(async (evidence: string[], o: Record<string, unknown>) => {
       code = await runExtract({
+        merge: o.merge as string[] | undefined, inputTimezone: o.inputTimezone as string | undefined,
         evidence, output: o.output as string | undefined, format: o.format as string | undefined, timezone: o.timezone as string,
         hostname: o.hostname as string | undefined, after: o.after as string | undefined, before: o.before as string | undefined,
         warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean, sortMemoryMb: o.sortMemory as number,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { extractSource, type DirectMerge } from '../pipeline.js';
 
 /** Log files of directory evidence from this size up are checked for order and merged directly. */
@@ -12,6 +13,9 @@ import { insideEvidence, openEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { Progress } from './progress.js';
+import { readInput } from '../merge/input.js';
+import { inputZone } from '../merge/times.js';
+import { Attributor } from '../merge/attribution.js';
 
 export interface ExtractArgs {
   evidence: string[];
@@ -26,6 +30,9 @@ export interface ExtractArgs {
   sortMemoryMb?: number;
   tmpDir?: string;
   quiet?: boolean;
+  /** `--merge FILE...`: host or plaso timelines merged into the same output (as `merge` reads them). */
+  merge?: string[];
+  inputTimezone?: string;
 }
 
 /** Exit codes (README "Exit codes"). */
@@ -57,6 +64,9 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   if (a.before && before === null) throw new UsageError(`--before ${a.before} is not ISO 8601`);
   if (a.output && insideEvidence(a.output, a.evidence)) throw new UsageError(`refusing to write ${a.output} inside the evidence`);
   if (a.warnings && insideEvidence(a.warnings, a.evidence)) throw new UsageError(`refusing to write ${a.warnings} inside the evidence`);
+  for (const f of [a.output, a.warnings]) {
+    if (f && a.merge?.some((m) => path.resolve(m) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
+  }
 
   const warnings = new Warnings(a.warnings);
   const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 96) * 1024 * 1024, tmpDir: a.tmpDir });
@@ -86,6 +96,24 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
         sorter.add(e);
       });
       if (result.roots.length) anyRoot = true;
+    }
+    if (a.merge?.length) {
+      // host timelines, attributed through the same evidence (its first pass is run again for that)
+      let zone;
+      try {
+        zone = inputZone(a.inputTimezone);
+      } catch (e) {
+        throw new UsageError(`--input-timezone: ${(e as Error).message}`);
+      }
+      const { attributor } = await Attributor.fromEvidence(a.evidence, warnings);
+      for (const file of a.merge) {
+        const r = await readInput(file, { zone, zoneGiven: a.inputTimezone !== undefined, warnings }, (e, hostPath) => {
+          if (outside(e.timeNs)) { filtered++; return; }
+          if (hostPath) attributor.annotate(e, hostPath);
+          sorter.add(e);
+        });
+        if (r.format === null) warnings.add({ kind: 'unreadable', artifact: 'merge input', evidence: file, offset: 0, message: 'format not recognised; not merged', evidenceSource: file });
+      }
     }
     progress.done();
     const sink = makeSink(format, { timezone: a.timezone, hostname: a.hostname ?? null, csvGuard: a.csvGuard });

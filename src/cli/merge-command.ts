@@ -110,13 +110,12 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
     const out = new OutputWriter(a.output ?? null);
     await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
     for await (const batch of sorter.sorted()) {
-      let text = '';
       for (const e of batch) {
         if (dedup?.duplicate(e)) continue;
         written++;
-        text += sink.write(e);
+        out.piece(sink.write(e));
       }
-      await out.write(text);
+      await out.drain();
     }
     await out.write(sink.end());
     await out.close();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cli, INCIDENT } from '../helpers/run.ts';
+import { cli, FIXTURES, INCIDENT } from '../helpers/run.ts';
 import { ID, configV2, makeTree } from '../helpers/dataroot.ts';
 import { L2T_HEADER } from '../../src/sinks/l2tcsv.ts';
 
@@ -62,4 +62,18 @@ test('exit 3 with warnings written to --warnings as JSON lines; exit 1 when no d
   t.like(w[0], { kind: 'bad-json', artifact: 'json-file log', evidence: `containers/${ID}/${ID}-json.log`, offset: 0 });
   t.regex(r.stderr, /1 warning/);
   t.is(cli(['extract', out(), '-f', 'jsonl']).code, 1);
+});
+
+test('extract --merge folds a host bodyfile into the extraction: one sorted timeline holding both', (t) => {
+  const dir = out();
+  const alone = cli(['extract', DEAD, '-f', 'jsonl', '-q']);
+  const merged = cli(['extract', DEAD, '--merge', path.join(FIXTURES, 'merge/host.body'), '-o', path.join(dir, 'm.jsonl'), '-q']);
+  t.true(merged.code === 0 || merged.code === 3, merged.stderr);
+  const lines = readFileSync(path.join(dir, 'm.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; kind: string });
+  const docker = alone.stdout.trim().split('\n').length;
+  const host = lines.filter((e) => e.kind === 'host.bodyfile');
+  t.true(host.length > 5);
+  t.is(lines.length, docker + host.length);
+  for (let i = 1; i < lines.length; i++) t.true(lines[i - 1]!.time <= lines[i]!.time, `sorted at ${i}`);
+  t.is(cli(['extract', DEAD, '--merge', path.join(dir, 'm.jsonl'), '-o', path.join(dir, 'm.jsonl')]).code, 2, 'never overwrites a merge input');
 });
