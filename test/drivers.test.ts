@@ -56,3 +56,36 @@ test('aufs, pre-1.10 layout (docker-explorer aufs.v1): three containers, one run
   t.false(events.some((e) => e.kind === 'container.drift' && String(e.fields.path).includes('.wh.')));
   t.is(events.filter((e) => e.kind === 'container.log').length, 1);
 });
+
+/**
+ * vfs: no engine runs here to make the lab's vfs-small, so the overlay-small data root is turned into
+ * the vfs layout the engine would have written: every layer a full copy (image root; image + init;
+ * image + the container's upper, whiteouts applied), layerdb moved to image/vfs. The drift must still
+ * equal the engine's docker diff of overlay-small (same story, same actions).
+ */
+test('vfs layout (overlay-small rebuilt as full copies): drift equals docker diff', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync: read, readdirSync, renameSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(path.join(tmpdir(), 'dt-vfs-'));
+  execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', path.join(SMALL, 'dataroot.tar.gz'), '-C', work]);
+  const d = path.join(work, 'docker');
+  const ov = path.join(d, 'overlay');
+  mkdirSync(path.join(d, 'vfs/dir'), { recursive: true });
+  const sh = (cmd: string): void => { execFileSync('sh', ['-c', cmd]); };
+  const layers = readdirSync(ov);
+  for (const id of layers.filter((l) => readdirSync(path.join(ov, l)).includes('root'))) sh(`cp -a '${ov}/${id}/root' '${d}/vfs/dir/${id}'`);
+  for (const id of layers.filter((l) => readdirSync(path.join(ov, l)).includes('upper'))) {
+    const lower = read(path.join(ov, id, 'lower-id'), 'utf8').trim();
+    sh(`cp -a '${ov}/${lower}/root' '${d}/vfs/dir/${id}' && cp -a '${ov}/${id}/upper/.' '${d}/vfs/dir/${id}/' && find '${d}/vfs/dir/${id}' -type c -delete`);
+  }
+  sh(`rm -rf '${ov}'`);
+  renameSync(path.join(d, 'image/overlay'), path.join(d, 'image/vfs'));
+  const { events, warnings } = await extract([work]);
+  t.deepEqual(warnings.list, []);
+  for (const c of smallTruth) {
+    const drift = events.filter((e) => e.containerId === c.id && e.fields.change);
+    t.deepEqual(drift.map((e) => `${e.fields.change} ${e.fields.path}`).sort(), diffTxt(SMALL, c.name), c.name);
+    t.true(drift.every((e) => e.fields.storage_driver === 'vfs'));
+  }
+});
