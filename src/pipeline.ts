@@ -154,7 +154,11 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   await runPhase(src, 'content', extractors, keep, descend, warnings, ctx, onRecord, undefined, handOver);
   for (const ex of extractors) {
     if (!ex.finish) continue;
-    for (const e of ex.finish(ctx, (w) => warnings.add({ artifact: ex.artifact, ...w }))) send(e);
+    try {
+      for (const e of ex.finish(ctx, (w) => warnings.add({ artifact: ex.artifact, ...w }))) send(e);
+    } catch (e) {
+      warnings.add({ kind: 'extractor-error', artifact: ex.artifact, evidence: '', offset: 0, message: `${ex.name} failed at the end of the run: ${(e as Error).message}; the other events are kept` });
+    }
   }
   return { context: ctx, roots: keep, events };
 }

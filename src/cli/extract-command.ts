@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { extractSource, type DirectMerge } from '../pipeline.js';
 
@@ -68,6 +69,8 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     if (f && a.merge?.some((m) => path.resolve(m) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
   }
 
+  // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
+  for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
   const warnings = new Warnings(a.warnings);
   const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 96) * 1024 * 1024, tmpDir: a.tmpDir });
   const progress = new Progress(a.quiet ? null : process.stderr);

@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { EventSorter } from '../events/sorter.js';
 import { Warnings, formatWarning } from '../warnings.js';
@@ -85,6 +86,8 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
     if (insideEvidence(f, a.evidence ?? [])) throw new UsageError(`refusing to write ${f} inside the evidence`);
   }
 
+  // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
+  for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
   const warnings = new Warnings(a.warnings);
   const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 96) * 1024 * 1024, tmpDir: a.tmpDir });
   const dedup = a.dedup ? new Dedup() : null;

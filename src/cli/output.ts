@@ -14,8 +14,11 @@ export class OutputWriter {
   private readonly full: Buffer[] = [];
   private readonly stream: Writable;
 
+  private error: Error | null = null;
+
   constructor(file: string | null) {
     this.stream = file ? createWriteStream(file, { flags: 'w' }) : process.stdout;
+    this.stream.on('error', (e: Error) => { this.error = e; });
   }
 
   /** Encode a piece of text now. */
@@ -32,6 +35,7 @@ export class OutputWriter {
 
   /** Hand what is buffered to the stream once a chunk is full, waiting while the stream is behind. */
   async drain(force = false): Promise<void> {
+    if (this.error) throw this.error;
     if (force || this.len >= CHUNK) {
       if (this.len) this.full.push(this.buf.subarray(0, this.len));
       this.buf = Buffer.allocUnsafe(CHUNK);
@@ -39,7 +43,8 @@ export class OutputWriter {
     }
     let ok = true;
     for (const b of this.full.splice(0)) ok = this.stream.write(b) && ok;
-    if (!ok) await new Promise((r) => this.stream.once('drain', r));
+    if (!ok) await new Promise((r) => { this.stream.once('drain', r); this.stream.once('error', r); });
+    if (this.error) throw this.error;
   }
 
   async write(text: string): Promise<void> {
@@ -50,6 +55,6 @@ export class OutputWriter {
   async close(): Promise<void> {
     await this.drain(true);
     if (this.stream === process.stdout) return;
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ?? this.error ? reject(err ?? this.error) : resolve())));
   }
 }

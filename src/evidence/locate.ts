@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Warnings } from '../warnings.js';
 
@@ -95,7 +95,9 @@ async function daemonJsonRoots(root: string, warnings: Warnings): Promise<string
   const rel = await resolveInEvidence(root, 'etc/docker/daemon.json');
   if (!rel) return [];
   try {
-    const fh = await fsp.open(path.join(root, rel), 'r');
+    // never open what is not a regular file (a FIFO here would block the run)
+    if (!(await fsp.lstat(path.join(root, rel))).isFile()) return [];
+    const fh = await fsp.open(path.join(root, rel), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     try {
       const st = await fh.stat();
       if (!st.isFile() || st.size > 1 << 20) return [];

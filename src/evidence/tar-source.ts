@@ -6,22 +6,55 @@ import tar from 'tar-stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
 import { normaliseMemberName } from './entry.js';
 import type { Warnings } from '../warnings.js';
-import { NS_PER_SECOND, secondsFractionToNs } from '../time/nanotime.js';
+import { NS_PER_SECOND, inTimeRange, secondsFractionToNs } from '../time/nanotime.js';
+import { decodeBytes } from '../extractors/bytes-text.js';
+import { tarNumber } from '../extractors/tar-header.js';
 
 const TYPES: Record<string, EntryType> = {
   file: 'file', 'contiguous-file': 'file', directory: 'dir', symlink: 'symlink', link: 'hardlink',
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
 
-/** Counts bytes that pass, so a corrupt archive can be reported with an offset. */
+/**
+ * Counts bytes that pass, so a corrupt archive can be reported with an offset, and keeps the last few
+ * MiB, so a member's raw header block can be looked at again (tar-stream turns a base-256 field it does
+ * not know into 0: a time it would invent).
+ */
 class Counter extends Transform {
   bytes = 0;
+  private readonly recent: { at: number; chunk: Buffer }[] = [];
+  private held = 0;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.recent.push({ at: this.bytes, chunk });
+    this.held += chunk.length;
+    while (this.held - this.recent[0]!.chunk.length >= RECENT_BYTES) this.held -= this.recent.shift()!.chunk.length;
     this.bytes += chunk.length;
     this.push(chunk);
     cb();
   }
+
+  /** `length` bytes from stream offset `at`, if they are still held (searched from the newest chunk: headers are near it). */
+  bytesAt(at: number, length: number): Buffer | null {
+    let i = this.recent.length - 1;
+    while (i >= 0 && this.recent[i]!.at > at) i--;
+    if (i < 0) return null;
+    const parts: Buffer[] = [];
+    let need = length;
+    let pos = at;
+    for (; i < this.recent.length && need > 0; i++) {
+      const { at: start, chunk } = this.recent[i]!;
+      if (pos >= start + chunk.length) continue;
+      const piece = chunk.subarray(pos - start, Math.min(chunk.length, pos - start + need));
+      parts.push(piece);
+      need -= piece.length;
+      pos += piece.length;
+    }
+    return need === 0 ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null;
+  }
 }
+
+/** How much of the stream the counter keeps (tar-stream reads at most a few chunks ahead of the member it gives out). */
+const RECENT_BYTES = 8 << 20;
 
 async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, constants.O_RDONLY);
@@ -34,11 +67,56 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-function paxTime(pax: Record<string, string> | undefined, key: string): bigint | undefined {
+/** Member names and link targets are bytes: kept exactly, invalid UTF-8 written as `\xNN` (as in directory evidence). */
+function nameText(latin1: string): string {
+  return decodeBytes(Buffer.from(latin1, 'latin1')).text;
+}
+
+type Warn = (key: string, message: string) => void;
+
+/** A pax time record in range, or undefined (a bad one is reported). */
+function paxTime(pax: Record<string, string> | undefined, key: string, warn: Warn): bigint | undefined {
   const v = pax?.[key];
   if (v === undefined) return undefined;
-  return secondsFractionToNs(v) ?? undefined;
+  const ns = secondsFractionToNs(v);
+  if (ns === null || !inTimeRange(ns)) {
+    warn(key, `pax ${key} record ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)} is ${ns === null ? 'not a number of seconds' : 'outside the years 0000-9999'}; no time taken from it`);
+    return undefined;
+  }
+  return ns;
 }
+
+/**
+ * The ustar mtime (whole seconds), read from the raw header block when it is at hand (tarNumber knows
+ * every base-256 form), else tar-stream's Date; undefined when the field holds no usable time (reported).
+ */
+function ustarTime(raw: Buffer | null, d: Date | undefined, warn: Warn): bigint | undefined {
+  let ns: bigint | null = null;
+  if (raw) {
+    const v = tarNumber(raw, 136, 12);
+    ns = Number.isInteger(v) ? BigInt(v) * NS_PER_SECOND : null;
+  } else if (d) {
+    const ms = d.getTime();
+    ns = Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * NS_PER_SECOND : null;
+  } else {
+    return undefined;
+  }
+  if (ns === null || !inTimeRange(ns)) {
+    warn('mtime', `ustar mtime field ${ns === null ? 'is not a number' : 'is outside the years 0000-9999'}; the member is listed without it`);
+    return undefined;
+  }
+  return ns;
+}
+
+/** The raw block, if it is the header tar-stream read (its checksum holds). */
+function headerBlock(b: Buffer | null): Buffer | null {
+  if (!b || b.length !== 512) return null;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i]!;
+  return sum === tarNumber(b, 148, 8) ? b : null;
+}
+
+const num = (v: number | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
  * A `.tar`, `.tar.gz` or `.tgz` read in place, one pass per walk, never unpacked.
@@ -54,7 +132,12 @@ export class TarSource implements EvidenceSource {
     const gz = await isGzip(this.file);
     const raw = createReadStream(this.file, { highWaterMark: 1 << 20 });
     const counter = new Counter();
-    const extract = tar.extract();
+    // names as latin1 (one char per byte), so they can be decoded exactly (tar-stream would put U+FFFD)
+    const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
+    // for the warning of a damaged archive: the header offset of the member being read, and where the
+    // member after it is due (its data's end, padded)
+    let current = 0;
+    let currentEnd = 0;
     let input: Readable = raw;
     if (gz) {
       const gunzip = createGunzip();
@@ -68,19 +151,28 @@ export class TarSource implements EvidenceSource {
         const h = member.header;
         const type = TYPES[h.type ?? 'file'] ?? 'other';
         const pax = h.pax as Record<string, string> | undefined;
+        // a pax path/linkpath (UTF-8 by definition) replaced the latin1-decoded header field
+        const name = pax?.path !== undefined ? h.name : nameText(h.name);
+        const linkname = h.linkname ? (pax?.linkpath !== undefined ? h.linkname : nameText(h.linkname)) : null;
+        const path = normaliseMemberName(name);
+        const at = (member as unknown as { offset?: number }).offset ?? currentEnd;
+        const dataAt = (h as { byteOffset?: number }).byteOffset ?? at + 512;
+        current = at;
+        currentEnd = dataAt + (type === 'dir' ? 0 : Math.ceil(Number(h.size ?? 0) / 512) * 512);
+        const warn: Warn = (key, message) => this.warnings.add({ kind: 'bad-time', artifact: 'tar archive member', evidence: path, offset: at, message: `${message} (member header at ${gz ? 'decompressed ' : ''}offset ${at})` });
         const entry: EvidenceEntry = {
-          path: normaliseMemberName(h.name),
+          path,
           type,
           size: BigInt(h.size ?? 0),
-          mode: h.mode ?? 0,
-          uid: h.uid ?? null,
-          gid: h.gid ?? null,
+          mode: num(h.mode) ?? 0,
+          uid: num(h.uid),
+          gid: num(h.gid),
           inode: null,
-          mtime: paxTime(pax, 'mtime') ?? (h.mtime ? BigInt(Math.floor(h.mtime.getTime() / 1000)) * NS_PER_SECOND : undefined),
-          atime: paxTime(pax, 'atime'),
-          ctime: paxTime(pax, 'ctime'),
+          mtime: paxTime(pax, 'mtime', warn) ?? ustarTime(headerBlock(counter.bytesAt(at, 512)), h.mtime, warn),
+          atime: paxTime(pax, 'atime', warn),
+          ctime: paxTime(pax, 'ctime', warn),
         };
-        if (h.linkname) entry.linkTarget = h.linkname;
+        if (linkname) entry.linkTarget = linkname;
         if (type === 'char' || type === 'block') entry.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
         if (pax) {
           for (const k of Object.keys(pax)) {
@@ -97,9 +189,12 @@ export class TarSource implements EvidenceSource {
         member.resume(); // drain what was not read; the iterator then moves to the next member
       }
     } catch (e) {
+      // all of the last member's data passed: the damage is in the header after it; else the member is cut short
+      const cut = counter.bytes < currentEnd;
+      const offset = cut ? current : currentEnd;
       this.warnings.add({
-        kind: 'bad-archive', artifact: 'tar archive', evidence: '', offset: counter.bytes,
-        message: `archive unreadable past this point (${gz ? 'decompressed ' : ''}offset ${counter.bytes}): ${(e as Error).message}; entries before it were read`,
+        kind: 'bad-archive', artifact: 'tar archive', evidence: '', offset,
+        message: `archive unreadable past ${gz ? 'decompressed ' : ''}offset ${offset} (${cut ? 'the member whose header is there runs past the data' : 'the header there'}; ${counter.bytes} bytes read): ${(e as Error).message}; entries before it were read`,
       });
     } finally {
       raw.destroy();

@@ -66,13 +66,16 @@ export interface ContainerConfigRecord {
 const strArray = (v: unknown): string[] | null => (Array.isArray(v) ? v.map((x) => String(x)) : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
-function parseHealth(raw: Buffer, state: Record<string, unknown>): HealthProbe[] {
+function parseHealth(raw: Buffer, state: Record<string, unknown>, warn: (w: { kind: string; offset: number; message: string }) => void): HealthProbe[] {
   const health = state.Health;
   if (!isObject(health) || !Array.isArray(health.Log)) return [];
   let from = 0;
   return health.Log.filter(isObject).map((p) => {
     const off = locateValue(raw, 'Start', p.Start, from);
     if (off >= 0) from = off + 1;
+    if (!isGoZero(p.Start) && parseRfc3339(p.Start) === null) {
+      warn({ kind: 'bad-time', offset: Math.max(off, 0), message: `health probe Start ${JSON.stringify(p.Start)} is not a time; no event made` });
+    }
     return {
       start: parseRfc3339(p.Start), end: parseRfc3339(p.End), rawStart: str(p.Start), rawEnd: str(p.End),
       exitCode: num(p.ExitCode), output: str(p.Output) ?? '', offset: Math.max(off, 0),
@@ -162,7 +165,7 @@ export const containerConfig: Extractor<ContainerConfigRecord> = {
       driver: str(c.Driver) ?? null,
       logPath,
       recordedRoot: anyPath ? recordedRoot(anyPath, id) : null,
-      health: parseHealth(raw, st),
+      health: parseHealth(raw, st, out.warn),
       mounts: parseMounts(c.MountPoints),
       legacy,
       evidence: ref.entry.path,

@@ -59,7 +59,9 @@ const depth = (p: string): number => (p.match(/\//g) ?? []).length;
 export function mergeLayers(layers: { id: string; tree: LayerTree }[]): VNode {
   const root = new VNode(null, null);
   for (const { id, tree } of layers) {
-    const paths = [...tree.keys()].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const depths = new Map<string, number>();
+    for (const p of tree.keys()) depths.set(p, depth(p));
+    const paths = [...tree.keys()].sort((a, b) => depths.get(a)! - depths.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
     for (const p of paths) {
       const n = tree.get(p)!;
       const parts = p.split('/').filter(Boolean);
@@ -111,33 +113,41 @@ function statDifferent(a: LayerNode, b: LayerNode): boolean {
  */
 export function diffTrees(newRoot: VNode, oldRoot: VNode): Change[] {
   const out: Change[] = [];
-  const walk = (info: VNode, old: VNode | null, path: string): void => {
+  // iterative (an explicit stack): a container can make a folder chain deeper than the call stack
+  interface Frame { info: VNode; old: VNode | null; path: string; sizeAtEntry: number; names: string[]; next: number; oldChildren: Map<string, VNode> }
+  const enter = (info: VNode, old: VNode | null, path: string): Frame => {
     const sizeAtEntry = out.length;
     if (old === null) {
       out.push({ kind: 'A', path, node: info, old: null });
       info.added = true;
     }
-    const oldChildren = new Map<string, VNode>(old && info.isDir ? old.children : []);
-    for (const name of [...info.children.keys()].sort()) {
-      const child = info.children.get(name)!;
-      const oldChild = oldChildren.get(name) ?? null;
-      const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+    return { info, old, path, sizeAtEntry, names: [...info.children.keys()].sort(), next: 0, oldChildren: new Map<string, VNode>(old && info.isDir ? old.children : []) };
+  };
+  const stack: Frame[] = [enter(newRoot, oldRoot, '/')];
+  while (stack.length) {
+    const f = stack[stack.length - 1]!;
+    if (f.next < f.names.length) {
+      const name = f.names[f.next++]!;
+      const child = f.info.children.get(name)!;
+      const oldChild = f.oldChildren.get(name) ?? null;
+      const childPath = f.path === '/' ? `/${name}` : `${f.path}/${name}`;
       if (oldChild) {
         if (child.node && oldChild.node && (statDifferent(oldChild.node, child.node) || oldChild.node.cap !== child.node.cap)) {
           out.push({ kind: 'C', path: childPath, node: child, old: oldChild });
           child.added = true;
         }
-        oldChildren.delete(name);
+        f.oldChildren.delete(name);
       }
-      walk(child, oldChild, childPath);
+      stack.push(enter(child, oldChild, childPath));
+      continue;
     }
-    for (const [name, oldChild] of [...oldChildren].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out.push({ kind: 'D', path: path === '/' ? `/${name}` : `${path}/${name}`, node: oldChild, old: null });
+    stack.pop();
+    for (const [name, oldChild] of [...f.oldChildren].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out.push({ kind: 'D', path: f.path === '/' ? `/${name}` : `${f.path}/${name}`, node: oldChild, old: null });
     }
-    if (out.length > sizeAtEntry && info.isDir && !info.added && path !== '/') {
-      out.splice(sizeAtEntry, 0, { kind: 'C', path, node: info, old });
+    if (out.length > f.sizeAtEntry && f.info.isDir && !f.info.added && f.path !== '/') {
+      out.splice(f.sizeAtEntry, 0, { kind: 'C', path: f.path, node: f.info, old: f.old });
     }
-  };
-  walk(newRoot, oldRoot, '/');
+  }
   return out;
 }

@@ -18,8 +18,10 @@ export function gzipHeaderExtra(head: Buffer): GzipHeaderInfo {
 
 /**
  * Yield the artifact's bytes, decompressed when it is gzip (by magic, not by name). Errors of the
- * decompressor (corrupt or truncated member) are returned through `onError` with the offset reached
- * in the decompressed stream; everything before is still yielded.
+ * decompressor (corrupt or truncated member) and of the input are returned through `onError` with the
+ * offset reached in the decompressed stream; everything before is still yielded. Every wait (for the
+ * decompressor to drain, for the input) ends on an error or a close too: a member corrupt in its first
+ * chunk must not leave a promise that never settles (Node then just exits, the output cut short).
  */
 export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInfo) => void, onError: (err: Error, decompressedOffset: number) => void): AsyncGenerator<Buffer> {
   const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -38,20 +40,37 @@ export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInf
   const gunzip = createGunzip();
   let failed: Error | null = null;
   let out = 0;
-  gunzip.on('error', (e) => { failed = e; });
+  gunzip.on('error', (e) => { failed ??= e; });
+  const stopped = (): boolean => failed !== null || gunzip.destroyed;
+  /** Until the decompressor wants more, fails or is closed. */
+  const writable = (): Promise<void> => new Promise((resolve) => {
+    const done = (): void => {
+      gunzip.off('drain', done);
+      gunzip.off('error', done);
+      gunzip.off('close', done);
+      resolve();
+    };
+    gunzip.on('drain', done);
+    gunzip.on('error', done);
+    gunzip.on('close', done);
+  });
   const feed = (async () => {
     try {
-      if (!gunzip.write(head)) await new Promise((r) => gunzip.once('drain', r));
-      for (;;) {
-        if (failed) break;
+      let chunk: Buffer | null = head;
+      while (chunk !== null && !stopped()) {
+        if (!gunzip.write(chunk)) await writable();
+        if (stopped()) break;
         const r = await it.next();
-        if (r.done) break;
-        if (!gunzip.write(r.value)) await new Promise((res) => { gunzip.once('drain', res); gunzip.once('error', res); });
+        chunk = r.done ? null : r.value;
       }
+    } catch (e) {
+      failed ??= e as Error; // the input itself broke (a truncated archive member, an I/O error)
     } finally {
-      gunzip.end();
+      if (!gunzip.destroyed) gunzip.end();
       // drain the input so an archive reader can go on to its next member
-      for (;;) { const r = await it.next(); if (r.done) break; }
+      try {
+        for (;;) { const r = await it.next(); if (r.done) break; }
+      } catch { /* already reported */ }
     }
   })();
   try {
@@ -60,8 +79,10 @@ export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInf
       yield chunk;
     }
   } catch (e) {
-    failed = failed ?? (e as Error);
+    failed ??= e as Error;
+  } finally {
+    if (!gunzip.destroyed && failed === null && !gunzip.readableEnded) gunzip.destroy();
+    await feed;
   }
-  await feed.catch((e: Error) => { failed = failed ?? e; });
   if (failed) onError(failed, out);
 }

@@ -13,13 +13,14 @@ export interface LayerPath {
 
 const ID = '([0-9a-z]+(?:-init)?)';
 const LAYOUTS: [RegExp, LayerDriver, LayerPath['part'] | null][] = [
-  [new RegExp(`^overlay2/${ID}/diff(?:/(.+))?$`), 'overlay2', 'diff'],
-  [new RegExp(`^overlay/${ID}/(root|upper)(?:/(.+))?$`), 'overlay', null],
-  [new RegExp(`^vfs/dir/${ID}(?:/(.+))?$`), 'vfs', 'dir'],
-  [new RegExp(`^aufs/diff/${ID}(?:/(.+))?$`), 'aufs', 'diff'],
+  // the `s` flag: a name may hold a line break (`.` must match it)
+  [new RegExp(`^overlay2/${ID}/diff(?:/(.+))?$`, 's'), 'overlay2', 'diff'],
+  [new RegExp(`^overlay/${ID}/(root|upper)(?:/(.+))?$`, 's'), 'overlay', null],
+  [new RegExp(`^vfs/dir/${ID}(?:/(.+))?$`, 's'), 'vfs', 'dir'],
+  [new RegExp(`^aufs/diff/${ID}(?:/(.+))?$`, 's'), 'aufs', 'diff'],
   // btrfs subvolumes and zfs datasets, where they are present as plain folders: full copies, like vfs
-  [new RegExp(`^btrfs/subvolumes/${ID}(?:/(.+))?$`), 'btrfs', 'dir'],
-  [new RegExp(`^zfs/graph/${ID}(?:/(.+))?$`), 'zfs', 'dir'],
+  [new RegExp(`^btrfs/subvolumes/${ID}(?:/(.+))?$`, 's'), 'btrfs', 'dir'],
+  [new RegExp(`^zfs/graph/${ID}(?:/(.+))?$`, 's'), 'zfs', 'dir'],
 ];
 
 export function layerPath(rel: string): LayerPath | null {

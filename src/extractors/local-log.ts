@@ -50,7 +50,29 @@ export class FrameReader {
   offset = 0;
   broken = false;
 
-  constructor(private readonly onEntry: (e: LocalEntry, offset: number) => void, private readonly onBad: (offset: number, message: string) => void) {}
+  constructor(private readonly onEntry: (e: LocalEntry, offset: number) => void, private readonly onBad: (offset: number, message: string, kind?: string) => void) {}
+
+  private zeroStart = -1;
+  private zeroLen = 0;
+
+  /** End of file: trailing zero bytes belong to the zero-filled region; report it. */
+  finish(): void {
+    if (!this.broken && this.buf.length > 0 && this.buf.every((b) => b === 0)) {
+      if (this.zeroStart < 0) this.zeroStart = this.offset;
+      this.zeroLen += this.buf.length;
+      this.offset += this.buf.length;
+      this.buf = Buffer.alloc(0);
+    }
+    this.endZeroRun();
+  }
+
+  /** Report a zero-filled region once, when it ends (or at the end of the file). */
+  endZeroRun(): void {
+    if (this.zeroStart < 0) return;
+    this.onBad(this.zeroStart, `${this.zeroLen} zero bytes (a zero-filled region: unwritten or wiped); skipped`, 'zero-filled');
+    this.zeroStart = -1;
+    this.zeroLen = 0;
+  }
 
   get pending(): number {
     return this.buf.length;
@@ -66,6 +88,42 @@ export class FrameReader {
     let pos = 0;
     while (buf.length - pos >= 4) {
       const at = this.offset + pos;
+      if (buf.readUInt32BE(pos) === 0) {
+        // A run of zero bytes (unwritten or wiped: Docker never writes an empty record): skip it and
+        // warn once. The next record's size starts with up to three zero bytes of its own, so it
+        // starts at one of the last 3 zero bytes or right after the run: the one whose frame checks out.
+        let end = pos;
+        while (end < buf.length && buf[end] === 0) end++;
+        if (end === buf.length) {
+          // the run may go on in the next chunk: keep its last 3 bytes, which may begin a record
+          const keep = Math.max(pos, end - 3);
+          if (keep > pos) {
+            if (this.zeroStart < 0) this.zeroStart = at;
+            this.zeroLen += keep - pos;
+            pos = keep;
+          }
+          break;
+        }
+        let start = -1;
+        let undecided = false;
+        for (let k = 3; k >= 0; k--) {
+          const s0 = end - k;
+          if (s0 < pos || buf.length - s0 < 4) continue;
+          const n = buf.readUInt32BE(s0);
+          if (n === 0 || n > MAX_RECORD) continue;
+          if (buf.length - s0 < 8 + n) { undecided = true; break; }
+          if (buf.readUInt32BE(s0 + 4 + n) === n) { start = s0; break; }
+        }
+        if (undecided) break; // wait for more bytes to tell
+        if (start < 0) start = end; // no frame checks out: let the framing below report it
+        if (start > pos) {
+          if (this.zeroStart < 0) this.zeroStart = at;
+          this.zeroLen += start - pos;
+          pos = start;
+        }
+        continue;
+      }
+      this.endZeroRun();
       const n = buf.readUInt32BE(pos);
       if (n > MAX_RECORD) {
         this.onBad(at, `record size ${n} exceeds ${MAX_RECORD}: framing lost; the rest of the file is not read`);
@@ -131,13 +189,14 @@ export const localLog: Extractor<LogLineRecord> = {
         unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed: info.compressed, rotation,
       }, !e.partial);
     };
-    const frames = new FrameReader(onEntry, (offset, message) => out.warn({ kind: 'bad-record', offset, message }));
+    const frames = new FrameReader(onEntry, (offset, message, kind) => out.warn({ kind: kind ?? 'bad-record', offset, message }));
     const { chunks, info } = logChunks(input, out.warn, 'records');
     try {
       for await (const chunk of chunks) frames.push(chunk);
     } catch (e) {
       out.warn({ kind: 'truncated', offset: frames.end, message: `read stopped: ${(e as Error).message}; records before it are kept` });
     }
+    frames.finish();
     if (!frames.broken && frames.pending > 0) {
       out.warn({ kind: 'truncated', offset: frames.offset, message: `${frames.pending} trailing bytes do not make a whole record (truncated file)` });
     }

@@ -1,4 +1,7 @@
-import { secondsFractionToNs, NS_PER_SECOND } from '../time/nanotime.js';
+import { secondsFractionToNs, inTimeRange, NS_PER_SECOND } from '../time/nanotime.js';
+import { decodeBytes } from './bytes-text.js';
+
+const orZero = (n: number): number => (Number.isFinite(n) ? n : 0);
 
 /** One archive member's header, as recorded (pax records applied; content never needed). */
 export interface TarHeader {
@@ -9,7 +12,8 @@ export interface TarHeader {
   uid: number;
   gid: number;
   size: number;
-  mtime: bigint;
+  /** Undefined when the header's mtime is not a time (not a number, or outside the years 0000-9999: reported). */
+  mtime?: bigint;
   atime?: bigint;
   ctime?: bigint;
   linkname: string;
@@ -23,10 +27,22 @@ export interface TarHeader {
   offset: number;
 }
 
+/** A NUL-terminated name field: bytes kept exactly, invalid UTF-8 written as `\xNN` (as everywhere). */
 const cstr = (b: Buffer, off: number, len: number): string => {
   const end = b.indexOf(0, off);
-  return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
+  return decodeBytes(b.subarray(off, end < 0 || end > off + len ? off + len : end)).text;
 };
+
+/** Longest pax or GNU long-name record collected (tar-stream refuses more than 4 MiB too). */
+export const MAX_EXTENDED_HEADER = 1 << 20;
+
+/** Seconds (a header field or a pax record) as ns, or null when not a time in the years 0000-9999. */
+function secondsToNs(v: number | string): bigint | null {
+  let ns: bigint | null;
+  if (typeof v === 'number') ns = Number.isInteger(v) ? BigInt(v) * NS_PER_SECOND : null;
+  else ns = secondsFractionToNs(v);
+  return ns !== null && inTimeRange(ns) ? ns : null;
+}
 
 /** A tar numeric field: octal text, or base-256 when the high bit of the first byte is set. */
 export function tarNumber(b: Buffer, off: number, len: number): number {
@@ -37,8 +53,11 @@ export function tarNumber(b: Buffer, off: number, len: number): number {
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
     return v;
   }
-  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').trim();
-  return s ? parseInt(s, 8) : 0;
+  // up to the first NUL, spaces around: octal digits, else NaN (a corrupt field is not read as its first digits)
+  const raw = b.toString('latin1', off, off + len);
+  const nul = raw.indexOf('\0');
+  const s = (nul < 0 ? raw : raw.slice(0, nul)).trim();
+  return s ? (/^[0-7]+$/.test(s) ? parseInt(s, 8) : NaN) : 0;
 }
 
 /** Parse pax records (`<len> <key>=<value>\n`). */
@@ -68,7 +87,9 @@ function headerChecksumOk(b: Buffer): boolean {
 /**
  * Parses tar headers from a stream in which member contents are absent (tar-split's segments): after
  * each member header only its padding follows. Feed bytes with `push`; headers come out through `onHeader`.
- * Bad checksums and truncated records are reported through `onBad` and parsing stops.
+ * Bad checksums, impossible sizes and oversized extended headers are reported through `onBad` and
+ * parsing stops (`done`); a header whose mtime is not a time is reported through `onBad` too, and
+ * given out without it.
  */
 export class ContentlessTarParser {
   private buf: Buffer = Buffer.alloc(0);
@@ -119,11 +140,20 @@ export class ContentlessTarParser {
       }
       const typeflag = String.fromCharCode(h[156] || 0x30);
       const size = tarNumber(h, 124, 12);
+      if (!Number.isSafeInteger(size) || size < 0) {
+        this.onBad(at, `tar header size field ${Number.isNaN(size) ? 'is not a number' : `is ${size}`}: the headers after it cannot be found; the rest of this layer listing is not read`);
+        this.done = true;
+        break;
+      }
       if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K') {
+        if (size > MAX_EXTENDED_HEADER) {
+          this.onBad(at, `extended header of ${size} bytes is larger than ${MAX_EXTENDED_HEADER}; the rest of this layer listing is not read`);
+          this.done = true;
+          break;
+        }
         this.extType = typeflag;
         this.extNeed = size;
         this.extHeaderOffset = at;
-        if (size === 0) continue;
         continue;
       }
       if (typeflag === 'g') {
@@ -135,20 +165,24 @@ export class ContentlessTarParser {
       let name = this.longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
       let linkname = this.longLink ?? cstr(h, 157, 100);
       const pax = this.pax;
+      const mtime = secondsToNs(tarNumber(h, 136, 12));
       const header: TarHeader = {
-        name, typeflag, mode: tarNumber(h, 100, 8), uid: tarNumber(h, 108, 8), gid: tarNumber(h, 116, 8), size,
-        mtime: BigInt(tarNumber(h, 136, 12)) * NS_PER_SECOND, linkname, uname: cstr(h, 265, 32), gname: cstr(h, 297, 32),
-        devmajor: tarNumber(h, 329, 8), devminor: tarNumber(h, 337, 8), xattrs: {}, offset: this.pax || this.longName ? this.extHeaderOffset : at,
+        name, typeflag, mode: orZero(tarNumber(h, 100, 8)), uid: orZero(tarNumber(h, 108, 8)), gid: orZero(tarNumber(h, 116, 8)), size,
+        linkname, uname: cstr(h, 265, 32), gname: cstr(h, 297, 32),
+        devmajor: orZero(tarNumber(h, 329, 8)), devminor: orZero(tarNumber(h, 337, 8)), xattrs: {}, offset: this.pax || this.longName ? this.extHeaderOffset : at,
       };
+      if (mtime !== null) header.mtime = mtime;
       if (pax) {
-        const str = (k: string): string | undefined => pax.get(k)?.toString('utf8');
+        const str = (k: string): string | undefined => { const v = pax.get(k); return v === undefined ? undefined : decodeBytes(v).text; };
         if (str('path') !== undefined) name = header.name = str('path')!;
         if (str('linkpath') !== undefined) linkname = header.linkname = str('linkpath')!;
-        for (const k of ['uid', 'gid', 'size'] as const) if (str(k) !== undefined && /^\d+$/.test(str(k)!)) header[k] = Number(str(k));
+        for (const k of ['uid', 'gid', 'size'] as const) if (str(k) !== undefined && /^\d{1,15}$/.test(str(k)!)) header[k] = Number(str(k));
         for (const k of ['mtime', 'atime', 'ctime'] as const) {
           const v = str(k);
-          const ns = v !== undefined ? secondsFractionToNs(v) : null;
+          if (v === undefined) continue;
+          const ns = secondsToNs(v);
           if (ns !== null) header[k] = ns;
+          else this.onBad(header.offset, `pax ${k} ${JSON.stringify(v.slice(0, 40))} of ${JSON.stringify(name)} is not a time in the years 0000-9999; not used`);
         }
         if (str('uname') !== undefined) header.uname = str('uname')!;
         if (str('gname') !== undefined) header.gname = str('gname')!;
@@ -157,6 +191,9 @@ export class ContentlessTarParser {
       this.pax = null;
       this.longName = null;
       this.longLink = null;
+      if (header.mtime === undefined && !pax?.has('mtime')) {
+        this.onBad(header.offset, `mtime field of ${JSON.stringify(name)} is not a time in the years 0000-9999; listed without it`);
+      }
       this.onHeader(header);
       // the content is elided; only its padding is in the stream
       this.skip = (512 - (header.size % 512)) % 512;

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { TarHeader } from './tar-header.js';
-import { secondsFractionToNs, NS_PER_SECOND } from '../time/nanotime.js';
+import { secondsFractionToNs, inTimeRange, NS_PER_SECOND } from '../time/nanotime.js';
+import { decodeBytes } from './bytes-text.js';
 
 const TYPEFLAG: Record<string, string> = {
   file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', fifo: '6', 'contiguous-file': '7',
@@ -9,10 +10,12 @@ const TYPEFLAG: Record<string, string> = {
 
 /**
  * The member headers of a tar stream (an inner layer tar, read in place), contents skipped.
- * `offset` is the member's number in the archive (tar-stream does not tell byte offsets).
+ * `offset` is the member's number in the archive (tar-stream does not tell byte offsets). A time
+ * that is not one (an unparsable or out-of-range mtime) is left out and told to `onBadTime`.
  */
-export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<TarHeader> {
-  const extract = tar.extract();
+export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (offset: number, message: string) => void): AsyncGenerator<TarHeader> {
+  // names as latin1 (one char per byte), decoded exactly below (tar-stream would put U+FFFD)
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
   const source = Readable.from(input, { objectMode: false });
   source.on('error', (e) => extract.destroy(e));
   source.pipe(extract);
@@ -20,13 +23,27 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
   for await (const member of extract) {
     const h = member.header;
     const pax = (h.pax ?? {}) as Record<string, string>;
-    const time = (k: string): bigint | undefined => (pax[k] !== undefined ? secondsFractionToNs(pax[k]!) ?? undefined : undefined);
-    const header: TarHeader = {
-      name: h.name, typeflag: TYPEFLAG[h.type ?? 'file'] ?? '0', mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0, size: h.size ?? 0,
-      mtime: time('mtime') ?? BigInt(Math.floor((h.mtime?.getTime() ?? 0) / 1000)) * NS_PER_SECOND,
-      linkname: h.linkname ?? '', uname: h.uname ?? '', gname: h.gname ?? '', devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0,
-      xattrs: {}, offset: n++,
+    const offset = n++;
+    const name = pax.path !== undefined ? h.name : decodeBytes(Buffer.from(h.name, 'latin1')).text;
+    const linkname = !h.linkname ? '' : pax.linkpath !== undefined ? h.linkname : decodeBytes(Buffer.from(h.linkname, 'latin1')).text;
+    const bad = (what: string): void => onBadTime?.(offset, `${what} of ${JSON.stringify(name)} is not a time in the years 0000-9999; not used`);
+    const time = (k: string): bigint | undefined => {
+      if (pax[k] === undefined) return undefined;
+      const ns = secondsFractionToNs(pax[k]!);
+      if (ns !== null && inTimeRange(ns)) return ns;
+      bad(`pax ${k} ${JSON.stringify(pax[k]!.slice(0, 40))}`);
+      return undefined;
     };
+    const ms = h.mtime?.getTime();
+    const ustar = ms !== undefined && Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * NS_PER_SECOND : null;
+    const header: TarHeader = {
+      name, typeflag: TYPEFLAG[h.type ?? 'file'] ?? '0', mode: fin(h.mode), uid: fin(h.uid), gid: fin(h.gid), size: fin(h.size),
+      linkname, uname: h.uname ?? '', gname: h.gname ?? '', devmajor: fin(h.devmajor), devminor: fin(h.devminor),
+      xattrs: {}, offset,
+    };
+    const mtime = time('mtime') ?? (ustar !== null && inTimeRange(ustar) ? ustar : undefined);
+    if (mtime !== undefined) header.mtime = mtime;
+    else if (pax.mtime === undefined) bad('ustar mtime');
     const atime = time('atime');
     const ctime = time('ctime');
     if (atime !== undefined) header.atime = atime;
@@ -36,3 +53,5 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
     yield header;
   }
 }
+
+const fin = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -11,7 +11,7 @@ export interface VolumeFileRecord {
   entry: EvidenceEntry;
 }
 
-const VOLUME_PATH = /^volumes\/([^/]+)(?:\/_data(\/.*)?)?$/;
+const VOLUME_PATH = /^volumes\/([^/]+)(?:\/_data(\/.*)?)?$/s;
 
 /** The containers that mount a volume, with where. */
 export function volumeUsers(ctx: Context, volume: string): { containerId: string; name: string; destination: string }[] {

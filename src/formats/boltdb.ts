@@ -11,14 +11,20 @@ const META = 0x04;
 const BUCKET_LEAF = 0x01;
 const PAGE_HEADER = 16;
 
-export class BoltError extends Error {}
+/** A damaged or hostile file; `offset` is the byte offset of the page (or meta page) found wrong. */
+export class BoltError extends Error {
+  constructor(message: string, readonly offset = 0) {
+    super(message);
+  }
+}
 
 export interface BoltMeta {
   pageSize: number;
   rootPage: bigint;
   txid: bigint;
-  /** Which meta page (0 or 1) was used. */
+  /** Which meta page (0 or 1) was used, and its byte offset. */
   metaPage: number;
+  metaOffset: number;
 }
 
 function fnv1a64(b: Buffer): bigint {
@@ -42,7 +48,7 @@ export function readMeta(buf: Buffer): BoltMeta {
       const pageSize = buf.readUInt32LE(m + 8);
       const checksum = buf.readBigUInt64LE(m + 56);
       if (fnv1a64(buf.subarray(m, m + 56)) !== checksum) continue;
-      metas.push({ pageSize, rootPage: buf.readBigUInt64LE(m + 16), txid: buf.readBigUInt64LE(m + 48), metaPage: guess });
+      metas.push({ pageSize, rootPage: buf.readBigUInt64LE(m + 16), txid: buf.readBigUInt64LE(m + 48), metaPage: guess, metaOffset: off });
       break;
     }
   }
@@ -57,12 +63,16 @@ export class BoltReader {
 
   constructor(private readonly buf: Buffer) {
     this.meta = readMeta(buf);
-    if (this.meta.pageSize < 512 || this.meta.pageSize > 1 << 20) throw new BoltError(`implausible page size ${this.meta.pageSize}`);
+    this.at = this.meta.metaOffset; // the meta page refers to the root
+    if (this.meta.pageSize < 512 || this.meta.pageSize > 1 << 20) throw new BoltError(`implausible page size ${this.meta.pageSize}`, this.meta.metaOffset);
   }
+
+  /** Offset of the page being read, or that refers to the next one (for errors). */
+  private at: number;
 
   private page(id: bigint): Buffer {
     const off = Number(id) * this.meta.pageSize;
-    if (!Number.isSafeInteger(off) || off < 0 || off + PAGE_HEADER > this.buf.length) throw new BoltError(`page ${id} is outside the file`);
+    if (!Number.isSafeInteger(off) || off < 0 || off + PAGE_HEADER > this.buf.length) throw new BoltError(`page ${id} is outside the file`, this.at);
     const overflow = this.buf.readUInt32LE(off + 12);
     const end = Math.min(this.buf.length, off + (overflow + 1) * this.meta.pageSize);
     return this.buf.subarray(off, end);
@@ -70,18 +80,20 @@ export class BoltReader {
 
   /** Entries of a bucket (root page id, or an inline page), in key order. */
   *entries(root: bigint, inline: Buffer | null = null, seen = new Set<bigint>(), depth = 0): Generator<BoltEntry> {
-    if (depth > 64) throw new BoltError('page tree deeper than 64: damaged or hostile file');
+    if (depth > 64) throw new BoltError('page tree deeper than 64: damaged or hostile file', this.at);
     let p: Buffer;
     if (inline) p = inline;
     else {
-      if (seen.has(root)) throw new BoltError(`page ${root} is reached twice: a cycle`);
+      if (seen.has(root)) throw new BoltError(`page ${root} is reached twice: a cycle`, this.at);
       seen.add(root);
       p = this.page(root);
+      this.at = Number(root) * this.meta.pageSize;
     }
-    if (p.length < PAGE_HEADER) throw new BoltError(`page ${root} is shorter than its header`);
+    const at = this.at;
+    if (p.length < PAGE_HEADER) throw new BoltError(`page ${root} is shorter than its header`, at);
     const flags = p.readUInt16LE(8);
     const count = p.readUInt16LE(10);
-    if (PAGE_HEADER + count * 16 > p.length) throw new BoltError(`page ${root}: ${count} elements do not fit`);
+    if (PAGE_HEADER + count * 16 > p.length) throw new BoltError(`page ${root}: ${count} elements do not fit`, at);
     for (let i = 0; i < count; i++) {
       const e = PAGE_HEADER + i * 16;
       if (flags & BRANCH) {
@@ -92,18 +104,18 @@ export class BoltReader {
         const ksize = p.readUInt32LE(e + 8);
         const vsize = p.readUInt32LE(e + 12);
         const k0 = e + pos;
-        if (k0 + ksize + vsize > p.length) throw new BoltError(`page ${root}: element ${i} runs past the page`);
+        if (k0 + ksize + vsize > p.length) throw new BoltError(`page ${root}: element ${i} runs past the page`, at);
         const key = p.subarray(k0, k0 + ksize);
         const value = p.subarray(k0 + ksize, k0 + ksize + vsize);
         if (eflags & BUCKET_LEAF) {
-          if (value.length < 16) throw new BoltError(`page ${root}: bucket value too short`);
+          if (value.length < 16) throw new BoltError(`page ${root}: bucket value too short`, at);
           const broot = value.readBigUInt64LE(0);
           yield { key, bucket: true, root: broot, inline: broot === 0n ? value.subarray(16) : null };
         } else {
           yield { key, value, bucket: false };
         }
       } else {
-        throw new BoltError(`page ${root} is neither a branch nor a leaf (flags ${flags})`);
+        throw new BoltError(`page ${root} is neither a branch nor a leaf (flags ${flags})`, at);
       }
     }
   }

@@ -12,19 +12,29 @@ export const TIMESKETCH_FIXED = [
   'parser', 'display_name', 'evidence_source', 'evidence', 'offset', 'container_id', 'container_name', 'image_id', 'stream', 'inode',
 ] as const;
 
+const UTC = new ZoneRenderer('UTC');
+
+export type TimesketchValue = string | number | bigint | boolean | null;
+
 /**
  * The Timesketch view of an event: `datetime` ISO 8601 with the offset of the output zone and 6 fraction
  * digits (Timesketch keeps microseconds), `timestamp` in microseconds (truncated, as plaso does), and the
- * full nanosecond time in `time_ns` so nothing is lost.
+ * full nanosecond time in `time_ns` so nothing is lost. `timestamp` is a bigint: microseconds of a time
+ * more than 285 years from 1970 do not fit a double exactly (9999-12-31T23:59:59.999999 would round up
+ * to the year 10000), so they are written as exact integer text.
  */
-export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<string, string | number | boolean | null> {
-  const r = zone.render(e.timeNs);
+export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<string, TimesketchValue> {
+  let r = zone.render(e.timeNs);
+  // ISO 8601 offsets are whole minutes: a local mean time (Berlin +00:53:28 before 1893, Monrovia -00:44:30
+  // until 1972) would be written as +00:53 and read back 28 s off; a local date beyond 9999 (or before 0000)
+  // would need an expanded year. Such instants are written in UTC instead: the instant stays exact.
+  if (!Number.isInteger(r.offsetMinutes) || !/^\d{4}-/.test(r.iso)) r = UTC.render(e.timeNs);
   const micros = Number(floorDiv(e.timeNs - floorDiv(e.timeNs, NS_PER_SECOND) * NS_PER_SECOND, 1000n));
   const iso = r.iso.replace(/([+-]\d\d:\d\d|Z)$/, `.${String(micros).padStart(6, '0')}$1`);
-  const o: Record<string, string | number | boolean | null> = Object.assign(Object.create(null) as Record<string, string | number | boolean | null>, {
+  const o: Record<string, TimesketchValue> = Object.assign(Object.create(null) as Record<string, TimesketchValue>, {
     message: e.message,
     datetime: iso,
-    timestamp: Number(nsToMicros(e.timeNs)),
+    timestamp: nsToMicros(e.timeNs),
     timestamp_desc: e.timestampDesc,
     time_ns: formatUtcNs(e.timeNs),
     kind: e.kind,
@@ -41,6 +51,13 @@ export function timesketchObject(e: TimelineEvent, zone: ZoneRenderer): Record<s
   return o;
 }
 
+/** JSON text of a Timesketch object, `timestamp` (third key) written as exact integer digits. */
+export function timesketchJson(o: Record<string, TimesketchValue>): string {
+  const { message, datetime, timestamp, ...rest } = o;
+  const tail = JSON.stringify(rest);
+  return `{"message":${JSON.stringify(message)},"datetime":${JSON.stringify(datetime)},"timestamp":${String(timestamp)}${tail === '{}' ? '}' : `,${tail.slice(1)}`}`;
+}
+
 export class TimesketchJsonlSink implements Sink {
   private readonly zone: ZoneRenderer;
   constructor(zone: string) {
@@ -50,7 +67,7 @@ export class TimesketchJsonlSink implements Sink {
     return '';
   }
   write(e: TimelineEvent): string {
-    return JSON.stringify(timesketchObject(e, this.zone)) + '\n';
+    return timesketchJson(timesketchObject(e, this.zone)) + '\n';
   }
   end(): string {
     return '';

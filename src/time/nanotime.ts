@@ -22,9 +22,9 @@ export interface ParsedTime {
 
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)?$/;
 
-/** True for Go's zero time (any zone) and for an empty value. */
+/** True for Go's zero time (any zone, `T`, `t` or space between date and time) and for an empty value. */
 export function isGoZero(text: unknown): boolean {
-  return typeof text !== 'string' || text === '' || text.startsWith(GO_ZERO_PREFIX);
+  return typeof text !== 'string' || text === '' || text.startsWith(GO_ZERO_PREFIX) || /^0001-01-01[t ]00:00:00/.test(text);
 }
 
 /** Days since 1970-01-01 for a proleptic Gregorian date (integer arithmetic, any year). */
@@ -77,8 +77,15 @@ export function parseRfc3339(text: unknown): ParsedTime | null {
   }
   const secs = BigInt(daysFromCivil(y, mo, d)) * 86400n + BigInt(h * 3600 + mi * 60 + s - offsetMinutes * 60);
   const fracNs = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
-  return { ns: secs * NS_PER_SECOND + fracNs, offsetMinutes, raw: text, local };
+  const ns = secs * NS_PER_SECOND + fracNs;
+  // the zero instant written another way (0000-12-31T23:00:00-01:00) is "not set" too: its canonical
+  // form is Go's zero time, so it must not become an event
+  if (ns >= GO_ZERO_NS && ns < GO_ZERO_NS + NS_PER_SECOND) return null;
+  return { ns, offsetMinutes, raw: text, local };
 }
+
+/** Go's zero time as ns since the epoch (0001-01-01T00:00:00Z). */
+const GO_ZERO_NS = BigInt(daysFromCivil(1, 1, 1)) * 86400n * NS_PER_SECOND;
 
 let cachedDate = '';
 let cachedDaySeconds = 0;
@@ -124,6 +131,18 @@ function parseUtcFast(t: string): bigint | null {
 function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
   return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/**
+ * The times every output writes faithfully: years 0000 to 9999, RFC 3339's four-digit years (L2T's
+ * MM/DD/YYYY, the jsonl `time`, luxon for named zones). A time the evidence records outside them (a
+ * forged pax mtime, a base-256 ustar field) is reported, never written as a garbled date.
+ */
+export const MIN_TIME_NS = BigInt(daysFromCivil(0, 1, 1)) * 86400n * NS_PER_SECOND;
+export const MAX_TIME_NS = BigInt(daysFromCivil(10000, 1, 1)) * 86400n * NS_PER_SECOND - 1n;
+
+export function inTimeRange(ns: bigint): boolean {
+  return ns >= MIN_TIME_NS && ns <= MAX_TIME_NS;
 }
 
 /** Floor division for bigint (toward minus infinity). */
@@ -178,9 +197,12 @@ export function parseUserTime(text: string): bigint | null {
   return parseRfc3339(withZone)?.ns ?? null;
 }
 
-/** Seconds + nanoseconds (as from a stat or a pax record) to ns. */
+/**
+ * Seconds + nanoseconds (as from a stat or a pax record) to ns. More than 20 digits of whole seconds
+ * (beyond any calendar) is not a time: null (and a hostile 4 MB number is never turned into a bigint).
+ */
 export function secondsFractionToNs(text: string): bigint | null {
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  const m = /^(-?)(\d{1,20})(?:\.(\d+))?$/.exec(text.trim());
   if (!m) return null;
   const sign = m[1] === '-' ? -1n : 1n;
   const whole = BigInt(m[2]!);
