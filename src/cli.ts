@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--before <time>', 'only events before this ISO 8601 time')
     .option('--warnings <file>', 'write every warning as JSON lines')
     .option('--no-csv-guard', 'do not neutralise spreadsheet formulas in timesketch-csv cells')
-    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 96)
+    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 48)
     .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
     .option('-q, --quiet', 'no progress line')
     .option('--merge <files...>', 'also merge these host or plaso timelines (bodyfile, mactime, L2T CSV, json_line, Timesketch CSV/JSONL, jsonl)')
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--evidence <evidence>', 'Docker data root (or file-system root or tar) to attribute host paths to containers, layers and volumes; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--warnings <file>', 'write every warning as JSON lines')
     .option('--no-csv-guard', 'do not neutralise spreadsheet formulas in timesketch-csv cells')
-    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 96)
+    .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 48)
     .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
     .action(async (inputs: string[], o: Record<string, unknown>) => {
       code = await runMerge({

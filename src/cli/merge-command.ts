@@ -89,7 +89,7 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
   for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
   const warnings = new Warnings(a.warnings);
-  const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 96) * 1024 * 1024, tmpDir: a.tmpDir });
+  const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 48) * 1024 * 1024, tmpDir: a.tmpDir });
   const dedup = a.dedup ? new Dedup() : null;
   const results: InputResult[] = [];
   let filtered = 0;

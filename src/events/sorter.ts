@@ -80,7 +80,7 @@ export class EventSorter {
   count = 0;
 
   constructor(private readonly opts: SorterOptions = {}) {
-    this.limit = opts.memoryBytes ?? 96 * 1024 * 1024;
+    this.limit = opts.memoryBytes ?? 48 * 1024 * 1024;
   }
 
   /** Every key that occurs in `fields` of an added event (for CSV headers). */
@@ -91,7 +91,7 @@ export class EventSorter {
     this.buffer.push(e);
     this.count++;
     // measured: a held event costs about 3-4x its strings in heap (objects, fields, bigint)
-    this.bufferBytes += 700 + e.message.length * 3 + e.evidence.length;
+    this.bufferBytes += 1500 + e.message.length * 4;
     if (this.bufferBytes >= this.limit) this.spill();
   }
 
@@ -166,7 +166,8 @@ export class EventSorter {
   private async *readRun(file: string): AsyncGenerator<TimelineEvent[]> {
     let batch: TimelineEvent[] = [];
     const splitter = new LineSplitter((l) => batch.push(this.codec.decode(l.toString('utf8'))), () => { throw new Error(`spill file ${file} has an overlong line`); }, 1 << 30);
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    // small reads: every run is open at once during the merge, and each read chunk becomes held events
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
       splitter.push(chunk);
       if (batch.length) {
         yield batch;
