@@ -7,9 +7,9 @@ const DIRECT_MIN_BYTES = 8 * 1024 * 1024;
 /** At most this many files are merged directly (one open file each at output time). */
 const DIRECT_MAX_SOURCES = 256;
 import { EventSorter } from '../events/sorter.js';
-import { Warnings, formatWarning } from '../warnings.js';
+import { Warnings } from '../warnings.js';
 import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
-import { OutputWriter } from './output.js';
+import { reportWarnings, writeTimeline } from './write-timeline.js';
 import { insideEvidence, openEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
@@ -120,26 +120,17 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     }
     progress.done();
     const sink = makeSink(format, { timezone: a.timezone, hostname: a.hostname ?? null, csvGuard: a.csvGuard });
-    const out = new OutputWriter(a.output ?? null);
-    // A CSV header needs every field name before the first row: the sorter has seen every event by now.
-    await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
-    for await (const batch of sorter.sorted()) {
-      for (const e of batch) {
-        // events of directly merged logs meet the time window only here
-        if (outside(e.timeNs)) { filtered++; continue; }
-        written++;
-        out.piece(sink.write(e));
-      }
-      await out.drain();
-    }
-    await out.write(sink.end());
-    await out.close();
+    // events of directly merged logs meet the time window only here
+    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => {
+      if (!outside(e.timeNs)) return true;
+      filtered++;
+      return false;
+    });
   } finally {
     sorter.cleanup();
     await warnings.close();
   }
-  for (const w of [...warnings.list.slice(0, 20), ...warnings.notices.slice(0, 10)]) stderr(formatWarning(w) + '\n');
-  if (warnings.total > 20) stderr(`... ${warnings.total - 20} more warning(s)${a.warnings ? ` in ${a.warnings}` : ' (use --warnings FILE for all)'}\n`);
+  reportWarnings(warnings, a.warnings, stderr);
   stderr(`docker-timeline: ${written} event(s) written${filtered ? `, ${filtered} outside --after/--before` : ''}; ${warnings.summary()}\n`);
   if (!anyRoot) return EXIT.failed;
   return warnings.total ? EXIT.warnings : EXIT.complete;

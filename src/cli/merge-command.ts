@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { EventSorter } from '../events/sorter.js';
-import { Warnings, formatWarning } from '../warnings.js';
+import { Warnings } from '../warnings.js';
 import { makeSink } from '../sinks/index.js';
-import { OutputWriter } from './output.js';
+import { reportWarnings, writeTimeline } from './write-timeline.js';
 import { insideEvidence } from './open-evidence.js';
 import { EXIT, UsageError, resolveFormat } from './extract-command.js';
 import { parseUserTime } from '../time/nanotime.js';
@@ -110,24 +110,12 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
       results.push(result);
     }
     const sink = makeSink(format, { timezone: a.timezone, hostname: null, csvGuard: a.csvGuard });
-    const out = new OutputWriter(a.output ?? null);
-    await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
-    for await (const batch of sorter.sorted()) {
-      for (const e of batch) {
-        if (dedup?.duplicate(e)) continue;
-        written++;
-        out.piece(sink.write(e));
-      }
-      await out.drain();
-    }
-    await out.write(sink.end());
-    await out.close();
+    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => !dedup?.duplicate(e));
   } finally {
     sorter.cleanup();
     await warnings.close();
   }
-  for (const w of warnings.list.slice(0, 20)) stderr(formatWarning(w) + '\n');
-  if (warnings.total > 20) stderr(`... ${warnings.total - 20} more warning(s)${a.warnings ? ` in ${a.warnings}` : ' (use --warnings FILE for all)'}\n`);
+  reportWarnings(warnings, a.warnings, stderr);
   for (const r of results) {
     stderr(`docker-timeline: ${r.file}: ${r.format ?? 'not read'}, ${r.lines} line(s), ${r.events} event(s)${r.untimed ? `, ${r.untimed} row(s) without a time` : ''}\n`);
   }
