@@ -43,7 +43,17 @@ export class OutputWriter {
     }
     let ok = true;
     for (const b of this.full.splice(0)) ok = this.stream.write(b) && ok;
-    if (!ok) await new Promise((r) => { this.stream.once('drain', r); this.stream.once('error', r); });
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
     if (this.error) throw this.error;
   }
 
