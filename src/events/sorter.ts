@@ -9,6 +9,8 @@ import { MinHeap } from './heap.js';
 
 /** Events per output batch. */
 const OUT_BATCH = 4096;
+/** Spilled runs merged at once (each holds a read buffer and a batch of events). */
+const MAX_FAN_IN = 32;
 
 interface Cursor {
   batch: TimelineEvent[];
@@ -74,6 +76,8 @@ export class EventSorter {
   private buffer: TimelineEvent[] = [];
   private bufferBytes = 0;
   private runs: string[] = [];
+  /** Names spill files uniquely (runs are replaced by merged runs). */
+  private runSeq = 0;
   private dir: string | null = null;
   private readonly codec = new EventCodec();
   private readonly limit: number;
@@ -122,7 +126,7 @@ export class EventSorter {
     this.bufferBytes = 0;
     events.sort(compareEvents);
     this.dir ??= mkdtempSync(path.join(this.opts.tmpDir ?? tmpdir(), 'docker-timeline-'));
-    const file = path.join(this.dir, `run-${this.runs.length}.jsonl`);
+    const file = path.join(this.dir, `run-${this.runSeq++}.jsonl`);
     this.runs.push(file);
     const fd = openSync(file, 'w');
     try {
@@ -151,6 +155,7 @@ export class EventSorter {
         for (let i = 0; i < this.buffer.length; i += OUT_BATCH) yield this.buffer.slice(i, i + OUT_BATCH);
         return;
       }
+      await this.reduceRuns();
       const memory = this.buffer;
       const sources: AsyncIterator<TimelineEvent[]>[] = [
         ...this.runs.map((f) => this.readRun(f)),
@@ -160,6 +165,42 @@ export class EventSorter {
       yield* mergeBatches(sources);
     } finally {
       this.cleanup();
+    }
+  }
+
+  /**
+   * More runs than MAX_FAN_IN are merged in groups into longer runs first (another pass over the
+   * spill files), so the final merge holds a bounded number of open runs: memory stays flat however
+   * large the evidence. Groups are merged in order, so the merge stays stable.
+   */
+  private async reduceRuns(): Promise<void> {
+    while (this.runs.length > MAX_FAN_IN) {
+      const next: string[] = [];
+      for (let i = 0; i < this.runs.length; i += MAX_FAN_IN) {
+        const group = this.runs.slice(i, i + MAX_FAN_IN);
+        if (group.length === 1) {
+          next.push(group[0]!);
+          continue;
+        }
+        const file = path.join(this.dir!, `run-${this.runSeq++}.jsonl`);
+        const fd = openSync(file, 'w');
+        try {
+          let text = '';
+          for await (const batch of mergeBatches(group.map((f) => this.readRun(f)))) {
+            for (const e of batch) text += this.codec.encode(e) + '\n';
+            if (text.length > 1 << 20) {
+              writeSync(fd, text);
+              text = '';
+            }
+          }
+          if (text) writeSync(fd, text);
+        } finally {
+          closeSync(fd);
+        }
+        for (const f of group) rmSync(f, { force: true });
+        next.push(file);
+      }
+      this.runs = next;
     }
   }
 

@@ -56,3 +56,18 @@ test('a single huge in-memory batch is passed on in slices', async (t) => {
   t.true(got.every((n) => n <= 4096));
   t.is(got.reduce((a, b) => a + b, 0), 200_000);
 });
+
+test('more spilled runs than the merge fan-in are merged in passes, still in one stable order', async (t) => {
+  const sorter = new EventSorter({ memoryBytes: 20_000 }); // a run every ~10 events
+  const n = 2000;
+  const made: TimelineEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = ev(BigInt((i * 7919) % 97), 'f', i % 3, `m${i}`);
+    made.push(e);
+    sorter.add(e);
+  }
+  t.true(sorter.spilledRuns > 64, `${sorter.spilledRuns} runs`);
+  const got = await all(sorter.sorted());
+  const want = [...made].sort(compareEvents);
+  t.deepEqual(got.map((e) => e.message), want.map((e) => e.message));
+});
