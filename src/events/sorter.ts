@@ -10,7 +10,7 @@ import { MinHeap } from './heap.js';
 /** Events per output batch. */
 const OUT_BATCH = 4096;
 /** Spilled runs merged at once (each holds a read buffer and a batch of events). */
-const MAX_FAN_IN = 32;
+const MAX_FAN_IN = 64;
 
 interface Cursor {
   batch: TimelineEvent[];
