@@ -66,6 +66,7 @@ async function ociFromSave(): Promise<string> {
   const { createHash } = await import('node:crypto');
   const { tmpdir } = await import('node:os');
   const tar = (await import('tar-stream')).default;
+  const { execFileSync } = await import('node:child_process');
   const members = new Map<string, Buffer>();
   const ex = tar.extract();
   createReadStream(path.join(SAVE, 'image-save.tar.gz')).pipe(createGunzip()).pipe(ex);
@@ -92,8 +93,10 @@ async function ociFromSave(): Promise<string> {
     const config = put(members.get(img.Config)!);
     const layers = img.Layers.map((l, i) => {
       const gz = n === 0 && i === 0;
-      const blob = gz ? gzipSync(resolve(l)) : resolve(l);
-      return { mediaType: gz ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${put(blob)}`, size: blob.length };
+      // the commit layer of webapp:backdoored (its whiteouts) compressed with Debian's zstd
+      const zst = n === 1 && i === img.Layers.length - 1;
+      const blob = gz ? gzipSync(resolve(l)) : zst ? execFileSync('zstd', ['-q', '-c'], { input: resolve(l) }) : resolve(l);
+      return { mediaType: gz ? 'application/vnd.oci.image.layer.v1.tar+gzip' : zst ? 'application/vnd.oci.image.layer.v1.tar+zstd' : 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${put(blob)}`, size: blob.length };
     });
     const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${config}` }, layers }));
     index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${put(m)}`, size: m.length, annotations: { 'io.containerd.image.name': `docker.io/library/${img.RepoTags[0]}`, 'org.opencontainers.image.ref.name': img.RepoTags[0]!.split(':')[1] } });
@@ -103,7 +106,7 @@ async function ociFromSave(): Promise<string> {
   return dir;
 }
 
-test('an OCI image layout (index.json, blobs; no manifest.json), as a directory and as a tar: images, history and layer files', async (t) => {
+test('an OCI image layout (index.json, blobs; no manifest.json; gzip and zstd layers), as a directory and as a tar: images, history and layer files', async (t) => {
   const dir = await ociFromSave();
   const { execFileSync } = await import('node:child_process');
   const tarFile = `${dir}.tar`;
@@ -116,7 +119,7 @@ test('an OCI image layout (index.json, blobs; no manifest.json), as a directory 
     t.is(events.filter((e) => e.kind === 'image.history').length, 25);
     const files = events.filter((e) => e.kind === 'layer.file.mtime');
     t.true(files.length > 300, `${files.length}`);
-    t.regex(String(files.find((e) => e.fields.whiteout_target === '/etc/motd')!.fields.images), /webapp:backdoored/);
+    t.regex(String(files.find((e) => e.fields.whiteout_target === '/etc/motd')!.fields.images), /webapp:backdoored/, 'read from the zstd layer');
     t.true(files.some((e) => e.fields.path === '/bin/busybox'), 'the gzip-compressed base layer is read');
   }
 });

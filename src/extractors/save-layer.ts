@@ -1,24 +1,12 @@
 import type { Extractor } from './extractor.js';
 import type { LayerFileRecord } from './tar-split.js';
 import { maybeGunzip } from './gzip-input.js';
+import { maybeUnzstd } from './zstd-input.js';
 import { tarMembers } from './tar-members.js';
 import { tarSplitEvents } from './tar-split.timemap.js';
 
-/** Stop (after warning) when the stream is zstd (magic 28 B5 2F FD). */
-async function* sniffZstd(chunks: AsyncIterable<Buffer>, onZstd: () => void): AsyncGenerator<Buffer> {
-  let first = true;
-  for await (const c of chunks) {
-    if (first && c.length >= 4 && c.readUInt32LE(0) === 0xfd2fb528) {
-      onZstd();
-      return;
-    }
-    first = false;
-    yield c;
-  }
-}
-
 /**
- * The layer tars of a `docker save` archive (`<v1id>/layer.tar`; `blobs/sha256/<digest>` in Engine 25+
+ * The layer tars of a `docker save` archive or OCI layout (plain, gzip or zstd) (`<v1id>/layer.tar`; `blobs/sha256/<digest>` in Engine 25+
  * archives), read in place, nested in the outer archive: every member header as a layer file event,
  * attributed through manifest.json to the images and build steps that made the layer.
  */
@@ -32,8 +20,8 @@ export const saveLayer: Extractor<LayerFileRecord> = {
   },
   async extract(ref, input, out) {
     if (!input) return;
-    const chunks = sniffZstd(maybeGunzip(input, () => undefined, (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `layer gzip broken: ${err.message}` })),
-      () => out.warn({ kind: 'not-read', offset: 0, message: 'zstd-compressed layer: Node 20 has no zstd decoder; its files are not listed' }));
+    const chunks = maybeUnzstd(maybeGunzip(input, () => undefined, (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `layer gzip broken: ${err.message}` })),
+      (err) => out.warn({ kind: 'bad-zstd', offset: 0, message: `layer zstd stream broken: ${err.message}; members before it are listed` }));
     try {
       for await (const header of tarMembers(chunks)) out.record({ chainId: '', header, evidence: ref.entry.path, from: 'layer-tar', member: ref.rel } as LayerFileRecord & { member: string });
     } catch (e) {
