@@ -107,8 +107,9 @@ export const layerFiles: Extractor<LayerFileRecord> = {
       const rel = `${folder}${inLayer}`;
       store.root = r.entry.path.slice(0, r.entry.path.length - rel.length);
     }
-    // a hard link in an archive repeats a file already listed (overlay v1 image layers link their parent's files)
-    if (r.entry.type === 'hardlink') return;
+    // overlay v1 image layers are full trees that hard-link their parent's files: in an archive such
+    // a link repeats a file already listed. Elsewhere a hard link is listed (its target may be missing).
+    if (r.entry.type === 'hardlink' && r.driver === 'overlay' && r.part === 'root') return;
     const owner = layerOwner(ctx, r.layerDir);
     const whose = owner.containerId ? `${ctx.label(owner.containerId)} ${owner.role}` : `${owner.role}${owner.users ? ` of ${owner.users}` : ''}`;
     const aufs = r.driver === 'aufs' ? aufsName(r.path) : null;

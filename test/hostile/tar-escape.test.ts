@@ -105,3 +105,21 @@ test('tar members with ../ and absolute names, links to /etc/shadow and outside,
   t.is(written.length, events.length);
   t.is(readFileSync(path.join(out, 'w.jsonl'), 'utf8'), '');
 });
+
+test('a hard-link member of an archived overlay2 layer is listed, even when its target is not in the archive', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-hl-'));
+  const diff = path.join(dir, 'docker/overlay2', 'a'.repeat(64), 'diff');
+  mkdirSync(path.join(diff, 'etc'), { recursive: true });
+  writeFileSync(path.join(diff, 'etc/real'), 'x');
+  mkdirSync(path.join(dir, 'docker/containers'), { recursive: true });
+  const tarFile = path.join(dir, 'e.tar');
+  // the link is archived without its target (tar --hard-dereference is off; only the link member is added)
+  execFileSync('sh', ['-c', `cd '${dir}' && ln docker/overlay2/${'a'.repeat(64)}/diff/etc/real docker/overlay2/${'a'.repeat(64)}/diff/etc/link && tar -cf e.tar docker/containers docker/overlay2/${'a'.repeat(64)}/diff/etc/real docker/overlay2/${'a'.repeat(64)}/diff/etc/link && tar --delete -f e.tar docker/overlay2/${'a'.repeat(64)}/diff/etc/real`]);
+  const { events } = await extract([tarFile]);
+  const link = events.filter((e) => e.fields.path === '/etc/link');
+  t.true(link.length > 0);
+  t.is(link[0]!.fields.file_type, 'hardlink');
+});
