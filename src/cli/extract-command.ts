@@ -10,7 +10,7 @@ import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
 import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
-import { insideEvidence, openEvidence } from './open-evidence.js';
+import { insideEvidence, tryOpenEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { Progress } from './progress.js';
@@ -86,13 +86,8 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   };
   try {
     for (const arg of a.evidence) {
-      let src;
-      try {
-        src = openEvidence(arg, warnings);
-      } catch (e) {
-        warnings.add({ kind: 'unreadable', artifact: 'evidence', evidence: arg, offset: 0, message: (e as Error).message, evidenceSource: arg });
-        continue;
-      }
+      const src = tryOpenEvidence(arg, warnings);
+      if (!src) continue;
       const result = await extractSource(src, { hostname: a.hostname ?? null, direct }, warnings, (e) => {
         progress.tick();
         if (outside(e.timeNs)) { filtered++; return; }

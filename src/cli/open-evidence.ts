@@ -14,6 +14,16 @@ export function openEvidence(arg: string, warnings: Warnings): EvidenceSource {
   throw new Error(`${arg}: neither a directory nor a file`);
 }
 
+/** openEvidence, with an evidence that cannot be opened turned into a warning (null: go on with the next). */
+export function tryOpenEvidence(arg: string, warnings: Warnings): EvidenceSource | null {
+  try {
+    return openEvidence(arg, warnings);
+  } catch (e) {
+    warnings.add({ kind: 'unreadable', artifact: 'evidence', evidence: arg, offset: 0, message: (e as Error).message, evidenceSource: arg });
+    return null;
+  }
+}
+
 /** True when `file` would be written inside an evidence directory (never allowed). */
 export function insideEvidence(file: string, evidence: string[]): boolean {
   const f = path.resolve(file);

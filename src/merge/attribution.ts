@@ -4,7 +4,7 @@ import { EXTRACTORS } from '../extractors/index.js';
 import { layerOwner } from '../extractors/layer-files.js';
 import { HEX64 } from '../extractors/paths.js';
 import { volumeUsers } from '../extractors/volume-files.js';
-import { openEvidence } from '../cli/open-evidence.js';
+import { tryOpenEvidence } from '../cli/open-evidence.js';
 import { extractSource } from '../pipeline.js';
 import type { Warnings } from '../warnings.js';
 
@@ -43,13 +43,8 @@ export class Attributor {
     let roots = 0;
     const extractors = EXTRACTORS.filter((x) => x.phase === 'context');
     for (const arg of evidence) {
-      let src;
-      try {
-        src = openEvidence(arg, warnings);
-      } catch (e) {
-        warnings.add({ kind: 'unreadable', artifact: 'evidence', evidence: arg, offset: 0, message: (e as Error).message, evidenceSource: arg });
-        continue;
-      }
+      const src = tryOpenEvidence(arg, warnings);
+      if (!src) continue;
       const r = await extractSource(src, { hostname: null, extractors }, warnings, () => {});
       roots += r.roots.length;
       contexts.push(r.context);
