@@ -6,7 +6,7 @@ import type { Warnings } from '../warnings.js';
  * The marks of a Docker data root in any path: `<root>/containers/<64 hex>` or
  * `<root>/image/<driver>/{imagedb,layerdb,repositories.json}` or `<root>/overlay2/<layer>/diff`.
  */
-const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json)|overlay2\/[0-9a-z]+(?:-init)?\/diff|overlay\/[0-9a-z]+(?:-init)?\/(?:root|upper)|vfs\/dir\/[0-9a-z]+(?:-init)?|aufs\/(?:diff|layers)\/[0-9a-z]+(?:-init)?|graph\/[0-9a-f]{64}|repositories-[0-9a-z]+|btrfs\/subvolumes\/[0-9a-z]+(?:-init)?|zfs\/graph\/[0-9a-z]+(?:-init)?|volumes\/metadata\.db|volumes\/[^/]+\/_data)(?:\/|$)/;
+const ROOT_MARK = /(?:^|\/)(?:containers\/[0-9a-f]{64}|image\/[^/]+\/(?:imagedb|layerdb|repositories\.json)|overlay2\/[0-9a-z]+(?:-init)?\/diff|overlay\/[0-9a-z]+(?:-init)?\/(?:root|upper)|vfs\/dir\/[0-9a-z]+(?:-init)?|aufs\/(?:diff|layers)\/[0-9a-z]+(?:-init)?|graph\/[0-9a-f]{64}|repositories-[0-9a-z]+|btrfs\/subvolumes\/[0-9a-z]+(?:-init)?|zfs\/graph\/[0-9a-z]+(?:-init)?|volumes\/metadata\.db|linkgraph\.db|volumes\/[^/]+\/_data)(?:\/|$)/;
 
 /**
  * Split an evidence path into its data root and the path inside it, using the first (outermost)

@@ -3,6 +3,7 @@ import type { Context } from './context.js';
 import type { FieldValue, TimelineEvent } from '../events/event.js';
 import { argv, makeEvent } from '../events/build.js';
 import { formatUtcNs } from '../time/nanotime.js';
+import { linkgraphNote } from './linkgraph.js';
 
 /**
  * Time map of config.v2.json:
@@ -14,7 +15,7 @@ import { formatUtcNs } from '../time/nanotime.js';
 export function* containerConfigEvents(r: ContainerConfigRecord, ctx: Context): Iterable<TimelineEvent> {
   const kept = ctx.containers.get(r.id);
   if (r.legacy && kept && !kept.legacy) return; // the 1.10 migration left config.json beside config.v2.json
-  const label = r.name ?? r.id.slice(0, 12);
+  const label = r.name ?? ctx.label(r.id);
   const h = ctx.hostconfigs.get(r.id);
   const base = {
     source: 'DOCKER', sourcetype: 'Docker Container', dataType: 'docker:container:configuration',
@@ -31,12 +32,13 @@ export function* containerConfigEvents(r: ContainerConfigRecord, ctx: Context): 
     ...(h ? h.fields : {}),
   };
   const risk = h && h.risks.length ? `; RISK: ${h.risks.join(', ')}` : '';
+  const links = linkgraphNote(ctx, r.id); // pre-1.10 linkgraph.db: links, or a name it contradicts
   const image = r.imageName ? `${r.imageName} (${r.imageId ?? 'no image id'})` : r.imageId ?? 'unknown image';
 
   if (r.created) {
     yield makeEvent(ctx, {
       ...base, timeNs: r.created.ns, timestampDesc: 'Creation Time', kind: 'container.created', offset: r.offsets.created,
-      message: `Container ${label} created from image ${image}: ${state.command ?? ''}; hostname ${r.hostname ?? '-'}${risk}`,
+      message: `Container ${label} created from image ${image}: ${state.command ?? ''}; hostname ${r.hostname ?? '-'}${risk}${links}`,
       fields: { ...state, time_raw: r.raw.created },
     });
   }
@@ -44,7 +46,7 @@ export function* containerConfigEvents(r: ContainerConfigRecord, ctx: Context): 
     const restarts = r.restartCount ? ` (restart count ${r.restartCount})` : '';
     yield makeEvent(ctx, {
       ...base, timeNs: r.startedAt.ns, timestampDesc: 'Start Time', kind: 'container.started', offset: r.offsets.startedAt,
-      message: `Container ${label} started (most recent start)${restarts}${r.state.running ? ', still running at the last state save' : ''}${risk}`,
+      message: `Container ${label} started (most recent start)${restarts}${r.state.running ? ', still running at the last state save' : ''}${risk}${links}`,
       fields: { ...state, time_raw: r.raw.startedAt },
     });
   }
@@ -54,7 +56,7 @@ export function* containerConfigEvents(r: ContainerConfigRecord, ctx: Context): 
     const err = r.state.error ? `, error: ${r.state.error}` : '';
     yield makeEvent(ctx, {
       ...base, timeNs: r.finishedAt.ns, timestampDesc: 'End Time', kind: 'container.finished', offset: r.offsets.finishedAt,
-      message: `Container ${label} finished (most recent exit): exit code ${r.state.exitCode ?? '-'}${r.state.oomKilled ? ', OOM killed' : ''}${err}${before}`,
+      message: `Container ${label} finished (most recent exit): exit code ${r.state.exitCode ?? '-'}${r.state.oomKilled ? ', OOM killed' : ''}${err}${before}${links}`,
       fields: { ...state, time_raw: r.raw.finishedAt },
     });
   }

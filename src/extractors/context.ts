@@ -5,6 +5,7 @@ import type { ImageConfigRecord } from './image-config.js';
 import { ImageStore } from './image-store.js';
 import type { VolumeInfo } from './volume-metadata.js';
 import type { SavedImage } from './save-manifest.js';
+import { linkgraphFields, type LinkgraphInfo } from './linkgraph.js';
 
 /** What the first pass learnt about containers, used to attribute every later event. */
 export class Context {
@@ -21,6 +22,8 @@ export class Context {
   /** OCI layouts: manifest digest → reference names (index.json), and the manifests read. */
   readonly ociRefs = new Map<string, string[]>();
   readonly ociManifests: { digest: string; config: string; layers: { digest: string; mediaType: string }[] }[] = [];
+  /** Pre-1.10 `linkgraph.db`: names and links by container id (a config's own name wins; a mismatch is kept visible). */
+  readonly linkgraph = new Map<string, LinkgraphInfo>();
   /** Set when the evidence is an image or container archive rather than a data root. */
   archiveKind: 'docker-save' | 'docker-export' | null = null;
 
@@ -31,14 +34,15 @@ export class Context {
     if (!containerId) return {};
     const c = this.containers.get(containerId);
     const out: Pick<TimelineEvent, 'containerId' | 'containerName' | 'imageId'> = { containerId };
-    if (c?.name) out.containerName = c.name;
+    const name = c?.name ?? this.linkgraph.get(containerId)?.names[0];
+    if (name) out.containerName = name;
     if (c?.imageId) out.imageId = c.imageId;
     return out;
   }
 
   /** The name to show in messages: the container name, else the short id. */
   label(containerId: string): string {
-    return this.containers.get(containerId)?.name ?? containerId.slice(0, 12);
+    return this.containers.get(containerId)?.name ?? this.linkgraph.get(containerId)?.names[0] ?? containerId.slice(0, 12);
   }
 
   /** Fields every event of a container carries: image name and the risky host settings. */
@@ -49,6 +53,6 @@ export class Context {
     if (c?.imageName) f.image_name = c.imageName;
     const h = this.hostconfigs.get(containerId);
     if (h && h.risks.length) f.risky_settings = h.risks.join('; ');
-    return f;
+    return { ...f, ...linkgraphFields(this, containerId) };
   }
 }

@@ -20,6 +20,7 @@ import { saveLayer } from './save-layer.js';
 import { exportMarker, exportFiles } from './export-files.js';
 import { volumeMetadata } from './volume-metadata.js';
 import { volumeFiles } from './volume-files.js';
+import { linkgraph, linkgraphJournal } from './linkgraph.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -46,4 +47,6 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   exportFiles,
   volumeMetadata,
   volumeFiles,
+  linkgraph,
+  linkgraphJournal,
 ];
