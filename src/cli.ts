@@ -27,13 +27,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'no progress line')
     .option('--merge <files...>', 'also merge these host or plaso timelines (bodyfile, mactime, L2T CSV, json_line, Timesketch CSV/JSONL, jsonl)')
     .option('--input-timezone <tz>', 'zone of --merge input times that carry none (bodyfile, mactime, L2T)')
+    .option('--no-fast-path', 'write every log line through the JSON path (slower; same output: for checking the fast path)')
     .action(async (evidence: string[], o: Record<string, unknown>) => {
       code = await runExtract({
         merge: o.merge as string[] | undefined, inputTimezone: o.inputTimezone as string | undefined,
         evidence, output: o.output as string | undefined, format: o.format as string | undefined, timezone: o.timezone as string,
         hostname: o.hostname as string | undefined, after: o.after as string | undefined, before: o.before as string | undefined,
         warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean, sortMemoryMb: o.sortMemory as number,
-        tmpDir: o.tmpDir as string | undefined, quiet: o.quiet as boolean | undefined,
+        tmpDir: o.tmpDir as string | undefined, quiet: o.quiet as boolean | undefined, fastPath: o.fastPath as boolean,
       });
     });
   program

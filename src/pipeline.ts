@@ -1,14 +1,17 @@
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entry.js';
-import { DirectorySource } from './evidence/directory-source.js';
+import path from 'node:path';
+import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
 import { findDirectoryDataRoots, looksLikeArchive, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
-import type { ArtifactRef, Extractor, ExtractOutput } from './extractors/extractor.js';
+import type { ArtifactRef, Extractor, ExtractOutput, RawInput } from './extractors/extractor.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
 import type { TimelineEvent } from './events/event.js';
 import type { Warnings } from './warnings.js';
 import { compareEvents } from './events/compare.js';
 import { pullEvents } from './events/pull-events.js';
+import type { TimelineItem } from './events/raw-line.js';
+import type { RawLogFormat } from './sinks/sink.js';
 
 export interface ExtractOptions {
   hostname: string | null;
@@ -22,12 +25,15 @@ export interface ExtractOptions {
  * is handed over instead of its events: it is read again at output time and merged in directly.
  */
 export interface DirectMerge {
-  add(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>): void;
+  add(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>, openRaw?: RawOpener): void;
   /** Artifacts smaller than this go through the sorter. */
   minBytes: number;
   /** At most this many artifacts are merged directly (each holds an open file at output time). */
   maxSources: number;
 }
+
+/** Opens a directly merged artifact for a sink's raw fast path (see Extractor.rawItems). */
+export type RawOpener = (fmt: RawLogFormat) => AsyncIterator<TimelineItem[]>;
 
 export interface SourceResult {
   context: Context;
@@ -203,7 +209,15 @@ function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context,
     if (ordered) {
       handed++;
       // small chunks at output time: fewer events wait in memory per source (they would outlive the young generation)
-      direct.add(() => pullEvents(() => src.openFile(ref.entry.path, 1 << 17), run), count, fieldNames);
+      const raw = ex.rawItems;
+      const input: RawInput = {
+        stream: (chunkBytes) => src.openFile(ref.entry.path, chunkBytes),
+        handle: () => openNoTouch(path.join(src.root, ref.entry.path)),
+        quick,
+        get sources() { return handed; },
+      };
+      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})));
+      direct.add(() => pullEvents(() => src.openFile(ref.entry.path, 1 << 17), run), count, fieldNames, openRaw);
     } else {
       await run(await src.openFile(ref.entry.path), send);
     }

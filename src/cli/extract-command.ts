@@ -34,6 +34,8 @@ export interface ExtractArgs {
   /** `--merge FILE...`: host or plaso timelines merged into the same output (as `merge` reads them). */
   merge?: string[];
   inputTimezone?: string;
+  /** false: no sink fast path for large logs (`--no-fast-path`). */
+  fastPath?: boolean;
 }
 
 /** Exit codes (README "Exit codes"). */
@@ -80,7 +82,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   // --after is inclusive, --before exclusive (as mactime's date range).
   const outside = (t: bigint): boolean => (after !== null && t < after) || (before !== null && t >= before);
   const direct: DirectMerge = {
-    add: (open, count, names) => sorter.addSortedSource(open, count, names),
+    add: (open, count, names, openRaw) => sorter.addSortedSource(open, count, names, openRaw),
     minBytes: DIRECT_MIN_BYTES,
     maxSources: DIRECT_MAX_SOURCES,
   };
@@ -116,11 +118,12 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     progress.done();
     const sink = makeSink(format, { timezone: a.timezone, hostname: a.hostname ?? null, csvGuard: a.csvGuard });
     // events of directly merged logs meet the time window only here
-    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => {
-      if (!outside(e.timeNs)) return true;
+    const inWindow = (t: bigint): boolean => {
+      if (!outside(t)) return true;
       filtered++;
       return false;
-    });
+    };
+    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => inWindow(e.timeNs), after !== null || before !== null ? inWindow : undefined, a.fastPath !== false);
   } finally {
     sorter.cleanup();
     await warnings.close();

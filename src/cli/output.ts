@@ -2,6 +2,8 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 const CHUNK = 1 << 20;
+/** Bytes the file stream may hold before the writer waits: formatting goes on while earlier bytes are written. */
+const WRITE_AHEAD = 8 << 20;
 
 /**
  * Buffered writer to a file or stdout. Text is encoded piece by piece into a Buffer as it comes
@@ -15,9 +17,11 @@ export class OutputWriter {
   private readonly stream: Writable;
 
   private error: Error | null = null;
+  /** Bytes handed over by `bytes` since the last drain. */
+  private pendingBytes = 0;
 
   constructor(file: string | null) {
-    this.stream = file ? createWriteStream(file, { flags: 'w' }) : process.stdout;
+    this.stream = file ? createWriteStream(file, { flags: 'w', highWaterMark: WRITE_AHEAD }) : process.stdout;
     this.stream.on('error', (e: Error) => { this.error = e; });
   }
 
@@ -33,10 +37,36 @@ export class OutputWriter {
     this.len += this.buf.write(text, this.len);
   }
 
+  /**
+   * Bytes formatted in advance. A long run goes to the stream as it is (the caller hands over
+   * `src` and never writes into that range again); a short one is copied.
+   */
+  bytes(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n >= 1 << 14) {
+      if (this.len) {
+        this.full.push(this.buf.subarray(0, this.len));
+        this.buf = this.buf.subarray(this.len);
+        this.len = 0;
+        if (this.buf.length < 1 << 16) this.buf = Buffer.allocUnsafe(CHUNK);
+      }
+      this.full.push(src.subarray(start, end));
+      this.pendingBytes += n;
+      return;
+    }
+    if (this.len + n > this.buf.length) {
+      this.full.push(this.buf.subarray(0, this.len));
+      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+      this.len = 0;
+    }
+    this.len += src.copy(this.buf, this.len, start, end);
+  }
+
   /** Hand what is buffered to the stream once a chunk is full, waiting while the stream is behind. */
   async drain(force = false): Promise<void> {
     if (this.error) throw this.error;
-    if (force || this.len >= CHUNK) {
+    if (force || this.len >= CHUNK || this.pendingBytes >= CHUNK) {
+      this.pendingBytes = 0;
       if (this.len) this.full.push(this.buf.subarray(0, this.len));
       this.buf = Buffer.allocUnsafe(CHUNK);
       this.len = 0;

@@ -2,23 +2,54 @@ import type { EventSorter } from '../events/sorter.js';
 import type { TimelineEvent } from '../events/event.js';
 import type { Sink } from '../sinks/sink.js';
 import { OutputWriter } from './output.js';
+import { RawLine } from '../events/raw-line.js';
 import { formatWarning, type Warnings } from '../warnings.js';
 
 /**
  * Write the sorted timeline through a sink to a file (or stdout). `keep` says, per event, whether it
- * goes out (a time window, dedup). Returns how many were written.
+ * goes out (a time window, dedup); `keepLine` the same for lines a sink formatted in advance (their
+ * time alone: they are only made for extract's directly merged logs). Returns how many were written.
  */
-export async function writeTimeline(sorter: EventSorter, sink: Sink, file: string | null, keep: (e: TimelineEvent) => boolean): Promise<number> {
+export async function writeTimeline(sorter: EventSorter, sink: Sink, file: string | null, keep: (e: TimelineEvent) => boolean,
+  keepLine?: (timeNs: bigint) => boolean, fast = true): Promise<number> {
   const out = new OutputWriter(file);
   let written = 0;
   // A CSV header needs every field name before the first row: the sorter has seen every event by now.
   await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
-  for await (const batch of sorter.sorted()) {
+  const raw = fast ? sink.rawLogs?.() : undefined;
+  // lines formatted in advance that lie one after another in one buffer go out as one run
+  let runBuf: Buffer | null = null;
+  let runStart = 0;
+  let runEnd = 0;
+  const flushRun = (): void => {
+    if (runBuf) out.bytes(runBuf, runStart, runEnd);
+    runBuf = null;
+  };
+  for await (const batch of sorter.sorted(raw)) {
     for (const e of batch) {
-      if (!keep(e)) continue;
+      if (e instanceof RawLine ? keepLine && !keepLine(e.timeNs) : !keep(e)) continue;
       written++;
-      out.piece(sink.write(e));
+      if (e instanceof RawLine) {
+        const text = sink.writeRaw!(e);
+        if (text === null) {
+          if (runBuf === e.buf && runEnd === e.start) {
+            runEnd = e.end;
+          } else {
+            flushRun();
+            runBuf = e.buf;
+            runStart = e.start;
+            runEnd = e.end;
+          }
+          continue;
+        }
+        flushRun();
+        out.piece(text);
+      } else {
+        flushRun();
+        out.piece(sink.write(e));
+      }
     }
+    flushRun();
     await out.drain();
   }
   await out.write(sink.end());

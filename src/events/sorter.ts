@@ -6,14 +6,17 @@ import { compareEvents } from './compare.js';
 import { LineSplitter } from '../extractors/line-splitter.js';
 import { EventCodec } from './codec.js';
 import { MinHeap } from './heap.js';
+import type { TimelineItem } from './raw-line.js';
+import type { RawLogFormat } from '../sinks/sink.js';
+import type { RawOpener } from '../pipeline.js';
 
 /** Events per output batch. */
 const OUT_BATCH = 4096;
 /** Spilled runs merged at once (each holds a read buffer and a batch of events). */
 const MAX_FAN_IN = 64;
 
-interface Cursor {
-  batch: TimelineEvent[];
+interface Cursor<T> {
+  batch: T[];
   i: number;
   source: number;
 }
@@ -22,9 +25,9 @@ interface Cursor {
  * k-way merge of sorted batch streams with a heap of cursors; ties go to the lower source index,
  * which keeps the merge stable. Awaits only when a source's batch runs out.
  */
-export async function* mergeBatches(sources: AsyncIterator<TimelineEvent[]>[]): AsyncGenerator<TimelineEvent[]> {
-  const heap = new MinHeap<Cursor>((a, b) => compareEvents(a.batch[a.i]!, b.batch[b.i]!) || a.source - b.source);
-  const refill = async (source: number): Promise<Cursor | null> => {
+export async function* mergeBatches<T extends TimelineItem>(sources: AsyncIterator<T[]>[]): AsyncGenerator<T[]> {
+  const heap = new MinHeap<Cursor<T>>((a, b) => compareEvents(a.batch[a.i]!, b.batch[b.i]!) || a.source - b.source);
+  const refill = async (source: number): Promise<Cursor<T> | null> => {
     for (;;) {
       const r = await sources[source]!.next();
       if (r.done) return null;
@@ -35,14 +38,14 @@ export async function* mergeBatches(sources: AsyncIterator<TimelineEvent[]>[]): 
     const c = await refill(i);
     if (c) heap.push(c);
   }
-  let out: TimelineEvent[] = [];
+  let out: T[] = [];
   while (heap.size > 0) {
     const c = heap.pop()!;
     if (heap.size === 0) {
       // one source left: pass its batches through (in slices: the in-memory one can be large)
       if (out.length) yield out;
       out = [];
-      for (let n: Cursor | null = c; n; n = await refill(c.source)) {
+      for (let n: Cursor<T> | null = c; n; n = await refill(c.source)) {
         for (let j = n.i; j < n.batch.length; j += OUT_BATCH) yield n.batch.slice(j, j + OUT_BATCH);
       }
       break;
@@ -99,14 +102,14 @@ export class EventSorter {
     if (this.bufferBytes >= this.limit) this.spill();
   }
 
-  private readonly sources: (() => AsyncIterator<TimelineEvent[]>)[] = [];
+  private readonly sources: { open: () => AsyncIterator<TimelineEvent[]>; openRaw?: RawOpener }[] = [];
 
   /**
    * A source whose events are already in timeline order (a large log file checked to be so), read
    * again at output time and merged in directly: it never passes through memory or the spill files.
    */
-  addSortedSource(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>): void {
-    this.sources.push(open);
+  addSortedSource(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>, openRaw?: RawOpener): void {
+    this.sources.push({ open, openRaw });
     this.count += count;
     for (const k of fieldNames) this.fieldNames.add(k);
   }
@@ -146,9 +149,12 @@ export class EventSorter {
 
   /**
    * All events in timeline order, in batches (one promise per batch, not per event: per-event
-   * awaiting costs more than formatting). The sorter cannot be added to afterwards.
+   * awaiting costs more than formatting). The sorter cannot be added to afterwards. With `raw` (a
+   * sink's fast path), directly merged sources that can give their lines formatted in advance do so.
    */
-  async *sorted(): AsyncGenerator<TimelineEvent[]> {
+  sorted(): AsyncGenerator<TimelineEvent[]>;
+  sorted(raw: RawLogFormat | undefined): AsyncGenerator<TimelineItem[]>;
+  async *sorted(raw?: RawLogFormat): AsyncGenerator<TimelineItem[]> {
     this.buffer.sort(compareEvents);
     try {
       if (this.runs.length === 0 && this.sources.length === 0) {
@@ -157,9 +163,9 @@ export class EventSorter {
       }
       await this.reduceRuns();
       const memory = this.buffer;
-      const sources: AsyncIterator<TimelineEvent[]>[] = [
+      const sources: AsyncIterator<TimelineItem[]>[] = [
         ...this.runs.map((f) => this.readRun(f)),
-        ...this.sources.map((open) => open()),
+        ...this.sources.map((s) => (raw && s.openRaw ? s.openRaw(raw) : s.open())),
         (async function* () { if (memory.length) yield memory; })(),
       ];
       yield* mergeBatches(sources);

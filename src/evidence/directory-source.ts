@@ -30,7 +30,7 @@ function typeOf(st: import('node:fs').BigIntStats): EntryType {
 }
 
 /** Open read-only, never following a symlink, and without updating atime where the OS allows it. */
-async function openNoTouch(abs: string | Buffer): Promise<import('node:fs/promises').FileHandle> {
+export async function openNoTouch(abs: string | Buffer): Promise<import('node:fs/promises').FileHandle> {
   const flags = constants.O_RDONLY | O_NOFOLLOW | O_NOATIME;
   try {
     return await fsp.open(abs, flags);

@@ -1,8 +1,11 @@
 import type { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
 import type { EvidenceEntry } from '../evidence/entry.js';
 import type { TimelineEvent } from '../events/event.js';
 import type { Context } from './context.js';
 import type { Warning } from '../warnings.js';
+import type { TimelineItem } from '../events/raw-line.js';
+import type { RawLogFormat } from '../sinks/sink.js';
 
 /** Where an artifact sits: the data root it belongs to and its path inside that root. */
 export interface ArtifactRef {
@@ -17,6 +20,23 @@ export interface QuickOrder {
   ordered: boolean;
   count: number;
   fieldNames: string[];
+  /** Line starts that cut the (uncompressed) artifact into chunks of about CHUNK bytes, then its end. */
+  plan?: number[];
+}
+
+/** Where a large log can be cut for worker threads (see QuickOrder.plan). */
+export const PLAN_CHUNK_BYTES = 512 << 10;
+
+/** How a directly merged artifact is read again at output time. */
+export interface RawInput {
+  /** Its bytes as a stream, read in chunks of about this many bytes. */
+  stream(chunkBytes: number): Promise<Readable>;
+  /** An open handle (read-only, no atime update), for worker threads. */
+  handle(): Promise<FileHandle>;
+  /** What the order pre-check found. */
+  quick: QuickOrder | null;
+  /** How many artifacts are merged directly (each holds its chunks in memory at output time). */
+  sources: number;
 }
 
 export interface ExtractOutput<R> {
@@ -49,6 +69,11 @@ export interface Extractor<R = unknown> {
    * cheaply (the caller then runs the extractor itself to find out).
    */
   quickOrder?(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null>;
+  /**
+   * For `ordered` extractors whose lines a sink can write straight from their bytes: the artifact's
+   * items in order, lines formatted by `fmt` where it can, events (as `extract` + toEvents) elsewhere.
+   */
+  rawItems?(ref: ArtifactRef, input: RawInput, ctx: Context, fmt: RawLogFormat, out: ExtractOutput<R>): AsyncGenerator<TimelineItem[]>;
   /** Matches a path relative to the data root (the context is complete in the content phase). */
   match(rel: string, entry: EvidenceEntry, ctx: Context): boolean;
   extract(ref: ArtifactRef, input: Readable | null, out: ExtractOutput<R>): Promise<void>;

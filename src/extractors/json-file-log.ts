@@ -1,12 +1,14 @@
 import type { Readable } from 'node:stream';
-import type { ArtifactRef, Extractor, QuickOrder } from './extractor.js';
+import { PLAN_CHUNK_BYTES, type ArtifactRef, type ExtractOutput, type Extractor, type QuickOrder } from './extractor.js';
 import { containerPath } from './paths.js';
 import { isObject } from './read-bounded.js';
 import { LineSplitter } from './line-splitter.js';
 import { maybeGunzip } from './gzip-input.js';
-import { logChunks } from './log-input.js';
+import { logChunks, type LogInputInfo } from './log-input.js';
 import { formatUtcNs, parseRfc3339 } from '../time/nanotime.js';
 import { logLineEvents } from './log-line.timemap.js';
+import { newShape, quotesEscaped, readLayout, readUtcTime } from './json-file-line.js';
+import { jsonLogItems } from './json-file-log.fast.js';
 
 /** One log message as the container wrote it (chunks of a split line joined back). */
 export interface LogLineRecord {
@@ -60,6 +62,10 @@ export class PartialJoiner {
     }
   }
 
+  get holding(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** End of file: what is still open was never terminated; it is kept, marked so. */
   flush(): void {
     for (const r of this.pending.values()) {
@@ -67,6 +73,85 @@ export class PartialJoiner {
       this.emit(r);
     }
     this.pending.clear();
+  }
+}
+
+/**
+ * Reads the lines of one json-file log into records: JSON.parse per line, chunks of a split line
+ * joined, every problem a warning with its offset. Shared by `extract` and the fast paths.
+ */
+export class JsonLogReader {
+  info: LogInputInfo = { compressed: false, lastTime: null };
+  private lastNs: bigint | null = null;
+  private readonly joiner: PartialJoiner;
+  private readonly id: string;
+  private readonly rotation: number;
+
+  constructor(private readonly ref: ArtifactRef, private readonly out: ExtractOutput<LogLineRecord>, emit: (r: LogLineRecord) => void) {
+    const { id, rest } = containerPath(ref.rel)!;
+    this.id = id;
+    this.rotation = jsonLogRotation(rest, id)!;
+    this.joiner = new PartialJoiner((r) => {
+      if (this.lastNs === null || r.timeNs > this.lastNs) this.lastNs = r.timeNs;
+      emit(r);
+    });
+  }
+
+  /** One line (without its `\n`) at its byte offset. */
+  line(line: Buffer, offset: number): void {
+    const out = this.out;
+    if (line.length === 0) return;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line.toString('utf8'));
+    } catch (e) {
+      out.warn({ kind: 'bad-json', offset, message: `log line is not JSON (${(e as Error).message}): ${JSON.stringify(line.subarray(0, 200).toString('utf8'))}${line.length > 200 ? '...' : ''}` });
+      return;
+    }
+    if (!isObject(obj) || typeof obj.time !== 'string') {
+      out.warn({ kind: 'bad-log-entry', offset, message: 'log line has no "time" string; no event made' });
+      return;
+    }
+    const t = parseRfc3339(obj.time);
+    if (!t) {
+      out.warn({ kind: 'bad-time', offset, message: `log line time ${JSON.stringify(obj.time)} is not RFC 3339 (or is the zero time); no event made` });
+      return;
+    }
+    const log = typeof obj.log === 'string' ? obj.log : '';
+    const complete = log.endsWith('\n');
+    let attrs: Record<string, string> | null = null;
+    if (isObject(obj.attrs)) {
+      attrs = {};
+      for (const [k, v] of Object.entries(obj.attrs)) attrs[k] = String(v);
+    }
+    this.joiner.add({
+      containerId: this.id, timeNs: t.ns, timeRaw: obj.time, stream: typeof obj.stream === 'string' ? obj.stream : '',
+      text: complete ? log.slice(0, -1) : log, offset, chunks: 1, unterminated: false, attrs,
+      evidence: this.ref.entry.path, driver: 'json-file', compressed: this.info.compressed, rotation: this.rotation,
+    }, complete);
+  }
+
+  /** A chunk of a split line waits for the rest: lines must not be read around it. */
+  get holding(): boolean {
+    return this.joiner.holding;
+  }
+
+  /** A line was a record of its own, read another way (the fast path): it still counts for the lastTime check. */
+  sawTime(ns: bigint): void {
+    if (this.lastNs === null || ns > this.lastNs) this.lastNs = ns;
+  }
+
+  readonly overlong = (offset: number, length: number): void =>
+    this.out.warn({ kind: 'overlong-line', offset, message: `log line of ${length} bytes exceeds the ${16} MiB line limit; skipped` });
+
+  /** The artifact itself could not be read to its end (a truncated archive, an I/O error). */
+  stopped(at: number, e: Error): void {
+    this.out.warn({ kind: 'truncated', offset: at, message: `read stopped at offset ${at}: ${e.message}; lines before it are kept` });
+  }
+
+  end(): void {
+    this.joiner.flush();
+    checkLastTime(this.info.lastTime, this.lastNs, this.out.warn);
   }
 }
 
@@ -83,59 +168,20 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
   },
   async extract(ref, input, out) {
     if (!input) return;
-    const { id, rest } = containerPath(ref.rel)!;
-    const rotation = jsonLogRotation(rest, id)!;
-    let lastNs: bigint | null = null;
-    const joiner = new PartialJoiner((r) => {
-      if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
-      out.record(r);
-    });
-    const splitter = new LineSplitter(
-      (line, offset) => {
-        if (line.length === 0) return;
-        let obj: unknown;
-        try {
-          obj = JSON.parse(line.toString('utf8'));
-        } catch (e) {
-          out.warn({ kind: 'bad-json', offset, message: `log line is not JSON (${(e as Error).message}): ${JSON.stringify(line.subarray(0, 200).toString('utf8'))}${line.length > 200 ? '...' : ''}` });
-          return;
-        }
-        if (!isObject(obj) || typeof obj.time !== 'string') {
-          out.warn({ kind: 'bad-log-entry', offset, message: 'log line has no "time" string; no event made' });
-          return;
-        }
-        const t = parseRfc3339(obj.time);
-        if (!t) {
-          out.warn({ kind: 'bad-time', offset, message: `log line time ${JSON.stringify(obj.time)} is not RFC 3339 (or is the zero time); no event made` });
-          return;
-        }
-        const log = typeof obj.log === 'string' ? obj.log : '';
-        const complete = log.endsWith('\n');
-        let attrs: Record<string, string> | null = null;
-        if (isObject(obj.attrs)) {
-          attrs = {};
-          for (const [k, v] of Object.entries(obj.attrs)) attrs[k] = String(v);
-        }
-        joiner.add({
-          containerId: id, timeNs: t.ns, timeRaw: obj.time, stream: typeof obj.stream === 'string' ? obj.stream : '',
-          text: complete ? log.slice(0, -1) : log, offset, chunks: 1, unterminated: false, attrs,
-          evidence: ref.entry.path, driver: 'json-file', compressed: info.compressed, rotation,
-        }, complete);
-      },
-      (offset, length) => out.warn({ kind: 'overlong-line', offset, message: `log line of ${length} bytes exceeds the ${16} MiB line limit; skipped` }),
-    );
+    const reader = new JsonLogReader(ref, out, (r) => out.record(r));
+    const splitter = new LineSplitter((line, offset) => reader.line(line, offset), reader.overlong);
     const { chunks, info } = logChunks(input, out.warn, 'lines');
+    reader.info = info;
     try {
       for await (const chunk of chunks) splitter.push(chunk);
     } catch (e) {
-      // the artifact itself could not be read to its end (a truncated archive, an I/O error)
-      out.warn({ kind: 'truncated', offset: splitter.bytes, message: `read stopped at offset ${splitter.bytes}: ${(e as Error).message}; lines before it are kept` });
+      reader.stopped(splitter.bytes, e as Error);
     }
     splitter.end();
-    joiner.flush();
-    checkLastTime(info.lastTime, lastNs, out.warn);
+    reader.end();
   },
   quickOrder: jsonLogQuickOrder,
+  rawItems: jsonLogItems,
   toEvents: logLineEvents,
 };
 
@@ -156,39 +202,38 @@ export function checkLastTime(lastTime: string | null, newestNs: bigint | null, 
   }
 }
 
-const STREAM_KEY = Buffer.from('","stream":"');
-const TIME_KEY = Buffer.from('","time":"');
-
 /**
- * Order check of a json-file log without JSON.parse: every line must have Docker's exact shape
- * `{"log":"...\n","stream":"stdout|stderr","time":"<RFC 3339>"}` (no attrs, no split or unterminated
- * line); its time is read from the fixed tail. Any line of another shape: null (the full check runs).
- * Lines in non-decreasing time then give events in timeline order (same file, growing offsets).
+ * Order check of a json-file log without JSON.parse: every line must have Docker's exact shape (see
+ * json-file-line.ts: no attrs, no split or unterminated line, a UTC time). Any line of another shape:
+ * null (the full check runs). Lines in non-decreasing time then give events in timeline order (same
+ * file, growing offsets).
  */
 export async function jsonLogQuickOrder(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null> {
   const { id, rest } = containerPath(ref.rel)!;
   const rotation = jsonLogRotation(rest, id)!;
   let compressed = false;
-  let last = -1n;
+  let lastSeconds = -Infinity;
+  let lastNanos = 0;
   let count = 0;
   let ordered = true;
   let doubt = false;
-  const splitter = new LineSplitter((line) => {
+  const shape = newShape();
+  const plan: number[] = [0];
+  const splitter = new LineSplitter((line, offset) => {
+    if (offset >= plan[plan.length - 1]! + PLAN_CHUNK_BYTES) plan.push(offset);
     if (doubt || line.length === 0) return;
-    const n = line.length;
-    const s = line.lastIndexOf(STREAM_KEY);
-    // `{"log":"` ... `\n` `","stream":"` (stdout|stderr) `","time":"` T `"}`
-    if (s < 10 || line[0] !== 0x7b || line[n - 1] !== 0x7d || line[n - 2] !== 0x22 || line[s - 1] !== 0x6e || line[s - 2] !== 0x5c) { doubt = true; return; }
-    let bs = 0;
-    for (let i = s - 2; i >= 0 && line[i] === 0x5c; i--) bs++;
-    const streamEnd = s + STREAM_KEY.length + 6;
-    if (bs % 2 !== 1 || line.indexOf(TIME_KEY, streamEnd) !== streamEnd) { doubt = true; return; }
-    const stream = line.toString('latin1', s + STREAM_KEY.length, streamEnd);
-    if (stream !== 'stdout' && stream !== 'stderr') { doubt = true; return; }
-    const t = parseRfc3339(line.toString('latin1', streamEnd + TIME_KEY.length, n - 2));
-    if (!t) { doubt = true; return; }
-    if (t.ns < last) ordered = false;
-    last = t.ns;
+    if (!readLayout(line, shape) || !quotesEscaped(line, shape)) { doubt = true; return; }
+    if (!readUtcTime(line, shape.timeStart, shape.timeEnd, shape)) {
+      // another zone, a leap second, ...: the full parser (Go's zero time makes no event: doubt)
+      const t = parseRfc3339(line.toString('latin1', shape.timeStart, shape.timeEnd));
+      if (!t) { doubt = true; return; }
+      const sec = t.ns / 1_000_000_000n - (t.ns < 0n && t.ns % 1_000_000_000n !== 0n ? 1n : 0n);
+      shape.seconds = Number(sec);
+      shape.nanos = Number(t.ns - sec * 1_000_000_000n);
+    }
+    if (shape.seconds < lastSeconds || (shape.seconds === lastSeconds && shape.nanos < lastNanos)) ordered = false;
+    lastSeconds = shape.seconds;
+    lastNanos = shape.nanos;
     count++;
   }, () => { doubt = true; });
   for await (const chunk of maybeGunzip(input, () => { compressed = true; }, () => { doubt = true; })) {
@@ -199,5 +244,7 @@ export async function jsonLogQuickOrder(ref: ArtifactRef, input: Readable): Prom
   const fieldNames = ['log_driver', 'time_raw'];
   if (compressed) fieldNames.push('offset_in');
   if (rotation) fieldNames.push('rotation');
-  return { ordered, count, fieldNames };
+  const quick: QuickOrder = { ordered, count, fieldNames };
+  if (!compressed) quick.plan = [...plan, splitter.bytes];
+  return quick;
 }

@@ -22,7 +22,7 @@ export function logLineEvents(r: LogLineRecord, ctx: Context): TimelineEvent[] {
     timeNs: r.timeNs,
     timestampDesc: 'Content Modification Time',
     kind: 'container.log',
-    message: `[${c?.name ?? r.containerId.slice(0, 12)}] ${r.stream}: ${r.text}`,
+    message: logMessagePrefix(c?.name ?? r.containerId.slice(0, 12), r.stream) + r.text,
     source: 'DOCKER',
     sourcetype: 'Docker Container Log',
     dataType: 'docker:container:log:entry',
@@ -38,4 +38,9 @@ export function logLineEvents(r: LogLineRecord, ctx: Context): TimelineEvent[] {
   if (c?.imageId) e.imageId = c.imageId;
   if (r.stream) e.stream = r.stream;
   return [e];
+}
+
+/** A log event's message is this, then the text. */
+export function logMessagePrefix(label: string, stream: string): string {
+  return `[${label}] ${stream}: `;
 }

@@ -1,7 +1,9 @@
-import type { Sink } from './sink.js';
+import type { RawLogFormat, Sink } from './sink.js';
+import { L2tRawLogs } from './l2tcsv-raw.js';
 import { FILE_STAT_DESCS, macbOf, type TimelineEvent } from '../events/event.js';
 import { formatUtcNs, nsToMicros } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
+import { RawLine } from '../events/raw-line.js';
 
 export const L2T_HEADER = 'date,time,timezone,MACB,source,sourcetype,type,user,host,short,desc,version,filename,inode,notes,format,extra';
 
@@ -10,7 +12,7 @@ const NEEDS_CLEAN = /[,\r\n]/;
  * plaso _SanitizeField (the delimiter becomes a space; no quoting at all), after its message
  * formatting dropped CR and LF. The scan comes first: most values need nothing.
  */
-const clean = (s: string): string => (NEEDS_CLEAN.test(s) ? s.replace(/[\r\n]/g, '').replace(/,/g, ' ') : s);
+export const clean = (s: string): string => (NEEDS_CLEAN.test(s) ? s.replace(/[\r\n]/g, '').replace(/,/g, ' ') : s);
 
 /** `clean` of the strings that repeat on every event (paths, sources, parsers), cached. */
 const cleanCache = new Map<string, string>();
@@ -24,7 +26,7 @@ function cleanRepeated(s: string): string {
   return c;
 }
 /** plaso's message formatting drops CR and LF. */
-const oneLine = (s: string): string => (s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s);
+export const oneLine = (s: string): string => (s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s);
 
 /** Display name as plaso builds it from a path spec: type indicator + location. */
 export function displayName(e: TimelineEvent): string {
@@ -85,10 +87,10 @@ function pairOrder(names: string[]): number[] {
   return order;
 }
 
-const TIME_NS = '\u0000time_ns';
-const OFFSET = '\u0000offset';
+export const TIME_NS = '\u0000time_ns';
+export const OFFSET = '\u0000offset';
 
-interface LogTemplate {
+export interface LogTemplate {
   evidenceSource: string; stream: string | undefined; containerId: string | undefined; containerName: string | undefined;
   inode: string | undefined; parser: string; desc: string; source: string; sourcetype: string; kindOfSource: string;
   middle: string;
@@ -151,7 +153,7 @@ function macbGroupKey(e: TimelineEvent): string | null {
  */
 export class L2tCsvSink implements Sink {
   /** The events of the current microsecond, in arrival order. */
-  private pending: TimelineEvent[] = [];
+  private pending: (TimelineEvent | RawLine)[] = [];
   private pendingMicros: bigint | null = null;
   private readonly zone: ZoneRenderer;
 
@@ -168,7 +170,7 @@ export class L2tCsvSink implements Sink {
     return value;
   }
 
-  constructor(zone: string, hostname: string | null, private readonly fast = true) {
+  constructor(zone: string, readonly hostname: string | null, private readonly fast = true) {
     this.zone = new ZoneRenderer(zone);
     this.host = clean(hostname ?? '-').replace(/[\r\n]/g, '');
   }
@@ -192,28 +194,52 @@ export class L2tCsvSink implements Sink {
     this.pending = [];
     this.pendingMicros = null;
     if (events.length === 0) return '';
-    if (events.length === 1) return this.line(events) + '\n';
+    if (events.length === 1) return this.lineOf(events[0]!) + '\n';
     // Groups in order of their first event; a description already in a group starts a new one.
-    const groups: TimelineEvent[][] = [];
+    const groups: (TimelineEvent | RawLine)[][] = [];
     const open = new Map<string, TimelineEvent[]>();
     for (const e of events) {
-      const key = macbGroupKey(e);
+      const key = e instanceof RawLine ? null : macbGroupKey(e);
       if (key === null) {
         groups.push([e]);
         continue;
       }
       const g = open.get(key);
-      if (g && !g.some((x) => x.timestampDesc === e.timestampDesc)) {
-        g.push(e);
+      const ev = e as TimelineEvent;
+      if (g && !g.some((x) => x.timestampDesc === ev.timestampDesc)) {
+        g.push(ev);
       } else {
-        const ng = [e];
+        const ng = [ev];
         groups.push(ng);
         open.set(key, ng);
       }
     }
     let out = '';
-    for (const g of groups) out += this.line(g) + '\n';
+    for (const g of groups) out += (g.length === 1 ? this.lineOf(g[0]!) : this.line(g as TimelineEvent[])) + '\n';
     return out;
+  }
+
+  rawLogs(): RawLogFormat {
+    return new L2tRawLogs(this);
+  }
+
+  private lineOf(e: TimelineEvent | RawLine): string {
+    return e instanceof RawLine ? e.text() : this.line([e]);
+  }
+
+  /**
+   * A line formatted in advance (see L2tRawLogs): null when nothing is held back, so its bytes go out
+   * as they are; otherwise the text to write in its place (it joins the held microsecond, or follows
+   * what is flushed).
+   */
+  writeRaw(r: RawLine): string | null {
+    if (this.pending.length === 0) return null;
+    const us = nsToMicros(r.timeNs);
+    if (us === this.pendingMicros) {
+      this.pending.push(r);
+      return '';
+    }
+    return this.end() + r.text() + '\n';
   }
 
   private readonly logTemplates = new Map<string, LogTemplate>();
@@ -224,24 +250,43 @@ export class L2tCsvSink implements Sink {
    * (a test holds it to that), without sorting and joining the extra pairs again for each line.
    */
   private logLine(e: TimelineEvent): string | null {
-    if (e.kind !== 'container.log') return null;
-    for (const k in e.fields) if (!L2T_SKIP_FIELDS.has(k)) return null;
-    let t = this.logTemplates.get(e.evidence);
-    if (!t || t.evidenceSource !== e.evidenceSource || t.stream !== e.stream || t.containerId !== e.containerId || t.containerName !== e.containerName
-      || t.inode !== e.inode || t.parser !== e.parser || t.desc !== e.timestampDesc || t.source !== e.source || t.sourcetype !== e.sourcetype || t.kindOfSource !== e.evidenceKind) {
-      t = this.buildLogTemplate(e);
-      if (this.logTemplates.size > 10_000) this.logTemplates.clear();
-      this.logTemplates.set(e.evidence, t);
-    }
-    if (nsToMicros(e.timeNs) === 0n) return null;
-    const r = this.zone.render(e.timeNs);
+    const t = this.logTemplate(e);
+    if (t === null || nsToMicros(e.timeNs) === 0n) return null;
     const desc = oneLine(e.message);
     let extra = '';
     for (let i = 0; i < t.extra.length; i++) {
       const piece = t.extra[i]!;
       extra += (i ? '; ' : '') + (piece === TIME_NS ? `time_ns: ${formatUtcNs(e.timeNs)}` : piece === OFFSET ? `offset: ${e.offset}` : piece);
     }
-    return `${r.date},${r.time},${clean(r.zone)},${t.middle}${clean(shortMessage(desc))},${clean(desc)}${t.tail}${extra}`;
+    return `${this.zoneColumns(e.timeNs)}${t.middle}${clean(shortMessage(desc))},${clean(desc)}${t.tail}${extra}`;
+  }
+
+  /** The first three columns (date, time, zone) and their commas. */
+  get zoneName(): string {
+    return this.zone.zoneName;
+  }
+
+  zoneColumns(ns: bigint): string {
+    const r = this.zone.render(ns);
+    return `${r.date},${r.time},${clean(r.zone)},`;
+  }
+
+  /**
+   * The template of a plain log line (no field that L2T shows): everything but the time, message and
+   * offset, the same on every line of one stream of a log file. null for any other event.
+   */
+  logTemplate(e: TimelineEvent): LogTemplate | null {
+    if (e.kind !== 'container.log') return null;
+    for (const k in e.fields) if (!L2T_SKIP_FIELDS.has(k)) return null;
+    const key = e.stream === 'stderr' ? `${e.evidence}\0e` : e.evidence;
+    let t = this.logTemplates.get(key);
+    if (!t || t.evidenceSource !== e.evidenceSource || t.stream !== e.stream || t.containerId !== e.containerId || t.containerName !== e.containerName
+      || t.inode !== e.inode || t.parser !== e.parser || t.desc !== e.timestampDesc || t.source !== e.source || t.sourcetype !== e.sourcetype || t.kindOfSource !== e.evidenceKind) {
+      t = this.buildLogTemplate(e);
+      if (this.logTemplates.size > 10_000) this.logTemplates.clear();
+      this.logTemplates.set(key, t);
+    }
+    return t;
   }
 
   private buildLogTemplate(e: TimelineEvent): LogTemplate {

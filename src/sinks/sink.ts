@@ -1,4 +1,6 @@
 import type { TimelineEvent } from '../events/event.js';
+import type { RawLine } from '../events/raw-line.js';
+import type { LineShape } from '../extractors/json-file-line.js';
 
 export interface SinkInfo {
   /** Every field name that occurs in `fields` of any event (known before output starts, thanks to the sort). */
@@ -12,6 +14,32 @@ export interface Sink {
   write(e: TimelineEvent): string;
   /** What is still held back. */
   end(): string;
+  /** A fast path that writes json-file log lines straight from their bytes, where the format has one. */
+  rawLogs?(): RawLogFormat;
+  /** A line made by that fast path: null to write its bytes as they are, else the text to write instead. */
+  writeRaw?(r: RawLine): string | null;
+}
+
+/** Writes a json-file log line of Docker's exact shape (see json-file-line.ts) straight from its bytes. */
+export interface RawLogFormat {
+  /**
+   * A template for the lines of one stream of one log, from an event the JSON path made of one of
+   * them (its message starts with `prefix`, the text follows); null: those lines take the JSON path.
+   */
+  template(sample: TimelineEvent, prefix: string): unknown;
+  /** Most bytes a line whose escaped text has `textBytes` bytes can take. */
+  maxBytes(template: unknown, textBytes: number): number;
+  /** The line's bytes into `dst` at `pos`; the position after them, or -1: this line takes the JSON path. */
+  format(line: Buffer, s: LineShape, offset: number, template: unknown, dst: Buffer, pos: number): number;
+  /** What a worker thread needs to make the same formatter (see rawLogsInWorker), if it can. */
+  workerSpec?(): RawLogSpec;
+}
+
+/** A raw log formatter described for a worker thread. */
+export interface RawLogSpec {
+  sink: 'l2tcsv';
+  zone: string;
+  hostname: string | null;
 }
 
 /**

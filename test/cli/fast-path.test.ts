@@ -1,0 +1,60 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cli } from '../helpers/run.ts';
+import { ID, ID2, configV2, makeTree } from '../helpers/dataroot.ts';
+
+/** A json-file log of about `mb` MiB as dockerd writes it, with the odd lines evidence holds. */
+function bigLog(mb: number, startSeconds: number, odd: ((time: string) => string)[]): string {
+  const texts = ['GET /index.html 200, 512 bytes', 'caf\u00e9 \u2603 "quoted" \\ back', '<script>&amp;</script>', 'tab\there', '\ud83d\ude00 emoji', 'x'.repeat(150)];
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < mb * 1048576; i++) {
+    const s = startSeconds + Math.floor(i / 1000);
+    const frac = String((i % 1000) * 1000003).padStart(9, '0').replace(/0+$/, '');
+    const time = new Date(s * 1000).toISOString().slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
+    let line = JSON.stringify({ log: `${texts[i % texts.length]} #${i}\n`, stream: i % 7 === 0 ? 'stderr' : 'stdout', time });
+    if (i % 2 === 0) line = line.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+    const o = i % 20011 === 5 ? odd[Math.floor(i / 20011)] : undefined;
+    if (o) line = o(time);
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings', async (t) => {
+  // a clean log (checked by the byte pre-check, cut for workers) and one with a line of another shape
+  // (read with JSON.parse first, then written on this thread), both over the direct-merge size
+  const clean = bigLog(9, 1_800_000_000, [
+    (time) => `{"log":"raw \u0001 control\\n","stream":"stdout","time":"${time}"}`,
+    (time) => `{"log":"bad \\x escape\\n","stream":"stdout","time":"${time}"}`,
+    (time) => `{"log":"invalid \u00ff\u00fe utf-8\\n","stream":"stderr","time":"${time}"}`,
+  ]);
+  const mixed = bigLog(9, 1_800_000_003, [(time) => `{"log":"with attrs\\n","stream":"stdout","attrs":{"tag":"a,b"},"time":"${time}"}`]);
+  const root = makeTree({
+    [`containers/${ID}/config.v2.json`]: configV2(ID),
+    [`containers/${ID}/${ID}-json.log`]: clean,
+    [`containers/${ID2}/config.v2.json`]: configV2(ID2, { Name: '/other,name' }),
+    [`containers/${ID2}/${ID2}-json.log`]: mixed,
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-'));
+  for (const zone of ['UTC', 'Europe/Berlin']) {
+    const fast = path.join(dir, `fast-${zone.replace('/', '_')}.csv`);
+    const slow = path.join(dir, `slow-${zone.replace('/', '_')}.csv`);
+    const a = cli(['extract', root, '-o', fast, '--format', 'l2tcsv', '-q', '-z', zone, '--warnings', fast + '.w']);
+    const b = cli(['extract', root, '-o', slow, '--format', 'l2tcsv', '-q', '-z', zone, '--no-fast-path', '--warnings', slow + '.w']);
+    t.is(a.code, 3, a.stderr);
+    t.is(b.code, 3, b.stderr);
+    const fa = readFileSync(fast);
+    t.true(fa.equals(readFileSync(slow)), `${zone}: outputs differ`);
+    t.is(readFileSync(fast + '.w', 'utf8'), readFileSync(slow + '.w', 'utf8'));
+    const text = fa.toString('utf8');
+    t.true(text.split('\n').length > 100_000);
+    t.false(text.includes('raw \u0001 control'), 'a line JSON refuses is a warning, not an event');
+    t.true(text.includes('invalid \u00ff\u00fe utf-8'));
+    t.regex(readFileSync(fast + '.w', 'utf8'), /bad-json/);
+    t.true(text.includes('attr_tag: a b'));
+  }
+});

@@ -1,0 +1,176 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { L2tCsvSink } from '../../src/sinks/l2tcsv.js';
+import { Context } from '../../src/extractors/context.js';
+import { jsonFileLog, jsonLogQuickOrder } from '../../src/extractors/json-file-log.js';
+import { jsonLogItemsHere } from '../../src/extractors/json-file-log.fast.js';
+import { jsonLogItemsParallel, logTemplates } from '../../src/extractors/json-file-log.parallel.js';
+import { RawLine, type TimelineItem } from '../../src/events/raw-line.js';
+import type { ArtifactRef } from '../../src/extractors/extractor.js';
+import type { ContainerConfigRecord } from '../../src/extractors/container-config.js';
+
+const ID = 'f'.repeat(64);
+const REL = `containers/${ID}/${ID}-json.log`;
+const REF = { root: '', rel: REL, entry: { path: REL } } as unknown as ArtifactRef;
+
+function context(name: string | null): Context {
+  const ctx = new Context('/ev,idence', 'OS', null);
+  if (name !== null) ctx.containers.set(ID, { name, imageId: 'sha256:' + 'c'.repeat(64) } as unknown as ContainerConfigRecord);
+  return ctx;
+}
+
+interface Run { text: string; warnings: string[] }
+
+/** The JSON path: extract → records → events → the sink, as `extract` has always written them. */
+async function jsonPath(bytes: Buffer, ctx: Context, zone: string): Promise<Run> {
+  const sink = new L2tCsvSink(zone, 'host');
+  const warnings: string[] = [];
+  let text = '';
+  await jsonFileLog.extract(REF, Readable.from([bytes]), {
+    record: (r) => { for (const e of jsonFileLog.toEvents(r, ctx)) text += sink.write(e); },
+    warn: (w) => warnings.push(`${w.kind}@${w.offset}`),
+  });
+  return { text: text + sink.end(), warnings };
+}
+
+/** Items as writeTimeline writes them. */
+function write(sink: L2tCsvSink, items: TimelineItem[]): string {
+  let text = '';
+  for (const e of items) {
+    if (e instanceof RawLine) {
+      const t = sink.writeRaw(e);
+      text += t === null ? e.buf.toString('utf8', e.start, e.end) : t;
+    } else {
+      text += sink.write(e);
+    }
+  }
+  return text;
+}
+
+/** The fast path on this thread. */
+async function fastPath(bytes: Buffer, ctx: Context, zone: string, chunk = 7): Promise<Run & { raw: number }> {
+  const sink = new L2tCsvSink(zone, 'host');
+  const warnings: string[] = [];
+  const items: TimelineItem[] = [];
+  // small, odd chunks: lines cross chunk boundaries
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
+  for await (const batch of jsonLogItemsHere(REF, Readable.from(parts), ctx, sink.rawLogs(), { record() {}, warn: (w) => warnings.push(`${w.kind}@${w.offset}`) })) items.push(...batch);
+  return { text: write(sink, items) + sink.end(), warnings, raw: items.filter((i) => i instanceof RawLine).length };
+}
+
+const SPECIAL = fc.constantFrom(',', '\n', '\r', '"', '\\', '\t', '/', '\u2028', '\ud800', '\udfff', '😀', 'é', '\u0000', '\u001f', '\u007f', '<', '&', ' ', '…');
+const text = fc.string({ unit: fc.oneof(SPECIAL, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 120 });
+const time = fc.tuple(fc.integer({ min: -3_000_000_000, max: 32_000_000_000 }), fc.integer({ min: 0, max: 999_999_999 }), fc.integer({ min: 0, max: 9 }))
+  .map(([s, ns, digits]) => {
+    const iso = new Date(s * 1000).toISOString().slice(0, 19);
+    const frac = String(ns).padStart(9, '0').slice(0, digits).replace(/0+$/, '');
+    return `${iso}${frac ? '.' + frac : ''}Z`;
+  });
+const goEscape = (json: string): string => json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028');
+
+/** A json-file line as dockerd writes it, sometimes damaged the ways evidence is. */
+const DAMAGE = fc.tuple(fc.constantFrom('byte', 'ctl', 'quote', 'badesc', 'cut', 'time0', 'offset', 'sec60', 'badday', 'invalid-utf8'), fc.nat());
+const line = fc.record({ text, time, stderr: fc.boolean(), go: fc.boolean(), split: fc.integer({ min: 0, max: 19 }),
+  damage: fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: DAMAGE }) })
+  .map((l) => {
+    // now and then a line Docker split (no newline at the end of its text)
+    const complete = l.split > 0;
+    let json = JSON.stringify({ log: l.text + (complete ? '\n' : ''), stream: l.stderr ? 'stderr' : 'stdout', time: l.time });
+    if (l.go) json = goEscape(json);
+    let b: Buffer = Buffer.from(json);
+    if (l.damage) {
+      const [kind, at] = l.damage;
+      const i = 8 + (at % Math.max(1, b.length - 60));
+      const ins = (x: Buffer): Buffer => Buffer.concat([b.subarray(0, i), x, b.subarray(i)]);
+      switch (kind) {
+        case 'byte': b = Buffer.from(b); b[at % b.length] = at & 0xff; break;
+        case 'ctl': b = ins(Buffer.from([at % 32])); break;
+        case 'quote': b = ins(Buffer.from('"')); break;
+        case 'badesc': b = ins(Buffer.from('\\x')); break;
+        case 'invalid-utf8': b = ins(Buffer.from([0xc3, 0x28, 0xed, 0xa0, 0x80, 0xff])); break;
+        case 'cut': b = b.subarray(0, at % b.length); break;
+        case 'time0': b = Buffer.from(json.replace(l.time, '0001-01-01T00:00:00Z')); break;
+        case 'offset': b = Buffer.from(json.replace(/Z"}$/, '+01:00"}')); break;
+        case 'sec60': b = Buffer.from(json.replace(/:\d\d(\.\d+)?Z"}$/, ':60$1Z"}')); break;
+        case 'badday': b = Buffer.from(json.replace(/"time":"(\d{4})-\d\d-\d\d/, '"time":"$1-02-30')); break;
+      }
+    }
+    return b;
+  });
+
+test('the L2T fast path writes every json-file line byte for byte as the JSON path does (generated and damaged lines)', async (t) => {
+  let raw = 0;
+  await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 25 }), fc.constantFrom('UTC', 'Europe/Berlin'), fc.option(fc.constantFrom('/web', '/n,a\nme', '/' + 'x'.repeat(70)), { nil: null }),
+    fc.integer({ min: 1, max: 300 }), async (lines, zone, name, chunk) => {
+      const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+      const ctx = context(name);
+      const want = await jsonPath(bytes, ctx, zone);
+      const got = await fastPath(bytes, ctx, zone, chunk);
+      raw += got.raw;
+      // compared as the bytes written (a lone surrogate of the JSON path's text is written as U+FFFD)
+      t.true(Buffer.from(got.text).equals(Buffer.from(want.text)), `${got.text}\n---\n${want.text}`);
+      t.deepEqual(got.warnings, want.warnings);
+    }), { numRuns: 600 });
+  t.true(raw > 1000, `the fast path itself ran (${raw} lines)`);
+});
+
+test('worker threads write a checked log byte for byte as the JSON path does, lines they pass back included', async (t) => {
+  let checked = 0;
+  await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.constantFrom('UTC', 'America/New_York'), fc.integer({ min: 1, max: 7 }), async (lines, zone, per) => {
+    const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+    const ctx = context('/web');
+    // only what the order pre-check lets through is ever given to the workers
+    const quick = await jsonLogQuickOrder(REF, Readable.from([bytes]));
+    if (!quick) return;
+    checked++;
+    const plan: number[] = [];
+    let at = 0;
+    lines.forEach((l, i) => { if (i % per === 0) plan.push(at); at += l.length + 1; });
+    plan.push(bytes.length);
+    const dir = mkdtempSync(path.join(tmpdir(), 'dt-raw-'));
+    writeFileSync(path.join(dir, 'log'), bytes);
+    const fh = await open(path.join(dir, 'log'), 'r');
+    const sink = new L2tCsvSink(zone, 'host');
+    const fmt = sink.rawLogs();
+    const warnings: string[] = [];
+    const items: TimelineItem[] = [];
+    try {
+      for await (const b of jsonLogItemsParallel(REF, fh, plan, logTemplates(REF, ctx, fmt), ctx, fmt, { record() {}, warn: (w) => warnings.push(`${w.kind}@${w.offset}`) }, 2)) items.push(...b);
+    } finally {
+      await fh.close();
+    }
+    const want = await jsonPath(bytes, ctx, zone);
+    t.true(Buffer.from(write(sink, items) + sink.end()).equals(Buffer.from(want.text)));
+    t.deepEqual(warnings, want.warnings);
+  }), { numRuns: 25 });
+  t.true(checked > 5, `logs that passed the pre-check: ${checked}`);
+});
+
+test('fast path: surrogate halves that meet once CR and LF are dropped make one character, as in the JSON path', async (t) => {
+  const ctx = context('/web');
+  const first = JSON.stringify({ log: 'first\n', stream: 'stderr', time: '2026-11-29T05:46:55Z' }) + '\n';
+  for (const esc of ['\\ud800\\r\\udfff', '\\ud83d\\n\\r\\u000a\\ude00', '\\ud83d\\u000d\\ude00', '\\ud800\\t\\udfff', '\\ud800,\\udc00', '\\ud800\\r', '\\udfff\\ud800']) {
+    const bytes = Buffer.from(first + `{"log":"a${esc}b\\n","stream":"stderr","time":"2026-11-29T05:46:55.1Z"}\n`);
+    const got = await fastPath(bytes, ctx, 'UTC');
+    t.is(got.raw, 1, esc);
+    t.true(Buffer.from(got.text).equals(Buffer.from((await jsonPath(bytes, ctx, 'UTC')).text)), esc);
+  }
+});
+
+test('fast path: the short message is cut at 77 code points past 80, counting astral characters once', async (t) => {
+  const ctx = context('/web');
+  for (const body of ['a'.repeat(66), 'a'.repeat(67), 'a'.repeat(68), '😀'.repeat(70), 'é'.repeat(100), 'a,'.repeat(60), 'x'.repeat(65) + '😀😀😀😀']) {
+    // the first line of a stream takes the JSON path (its event makes the template)
+    const first = JSON.stringify({ log: 'first\n', stream: 'stdout', time: '2026-11-29T05:46:55Z' }) + '\n';
+    const bytes = Buffer.from(first + JSON.stringify({ log: body + '\n', stream: 'stdout', time: '2026-11-29T05:46:55.1Z' }) + '\n');
+    const got = await fastPath(bytes, ctx, 'UTC');
+    t.is(got.raw, 1);
+    t.is(got.text, (await jsonPath(bytes, ctx, 'UTC')).text);
+  }
+});
