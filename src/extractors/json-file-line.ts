@@ -39,34 +39,37 @@ export function newShape(): LineShape {
  * Fill `s` from `line` if it has Docker's exact shape, with a complete line of text (it ends in `\n`).
  * The text's escapes, quotes and UTF-8 are not checked here (see `quotesEscaped`).
  */
-export function readShape(line: Buffer, s: LineShape): boolean {
-  return readLayout(line, s) && readUtcTime(line, s.timeStart, s.timeEnd, s);
+export function readShape(line: Buffer, s: LineShape, start = 0, end = line.length): boolean {
+  return readLayout(line, s, start, end) && readUtcTime(line, s.timeStart, s.timeEnd, s);
 }
 
-/** The parts of the shape, the time text not read (see readShape). */
-export function readLayout(line: Buffer, s: LineShape): boolean {
-  const n = line.length;
-  if (n < 60 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return false;
+/**
+ * The parts of the shape, the time text not read (see readShape). The line is `line[start, end)`
+ * (a chunk and a range: no Buffer per line); the positions in `s` are positions in `line`.
+ */
+export function readLayout(line: Buffer, s: LineShape, start = 0, end = line.length): boolean {
+  const n = end - start;
+  if (n < 60 || line[end - 1] !== 0x7d || line[end - 2] !== 0x22) return false;
   // the time's opening quote: 20 to 30 characters before the closing one
-  let q = n - 23;
-  while (q > n - 34 && line[q] !== 0x22) q--;
+  let q = end - 23;
+  while (q > end - 34 && line[q] !== 0x22) q--;
   const timeKey = q - 9;
   const streamStart = timeKey - 6;
   const st = streamStart - STREAM_KEY.length;
-  if (line[q] !== 0x22 || st < 10 || !bytesAt(line, timeKey, TIME_KEY) || !bytesAt(line, st, STREAM_KEY) || !bytesAt(line, 0, LOG_KEY)) return false;
+  if (line[q] !== 0x22 || st < start + 10 || !bytesAt(line, timeKey, TIME_KEY) || !bytesAt(line, st, STREAM_KEY) || !bytesAt(line, start, LOG_KEY)) return false;
   if (line[st - 1] !== 0x6e || line[st - 2] !== 0x5c) return false;
   // the `\n` is an escape only after an even run of backslashes before its own
   let bs = 0;
-  for (let i = st - 3; i >= 8 && line[i] === 0x5c; i--) bs++;
+  for (let i = st - 3; i >= start + 8 && line[i] === 0x5c; i--) bs++;
   if (bs % 2 !== 0) return false;
   if (line[streamStart] !== 0x73 || line[streamStart + 1] !== 0x74 || line[streamStart + 2] !== 0x64) return false; // std
   if (line[streamStart + 3] === 0x6f && line[streamStart + 4] === 0x75 && line[streamStart + 5] === 0x74) s.stderr = false; // out
   else if (line[streamStart + 3] === 0x65 && line[streamStart + 4] === 0x72 && line[streamStart + 5] === 0x72) s.stderr = true; // err
   else return false;
-  s.textStart = 8;
+  s.textStart = start + 8;
   s.textEnd = st - 2;
   s.timeStart = q + 1;
-  s.timeEnd = n - 2;
+  s.timeEnd = end - 2;
   return true;
 }
 

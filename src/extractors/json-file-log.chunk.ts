@@ -71,14 +71,13 @@ export function formatChunk(task: ChunkTask, fmt: RawLogFormat): ChunkResult {
       flags = grow(flags, new Uint8Array(cap));
     }
     if (nl > a) {
-      const line = input.subarray(a, nl);
       let end = -1;
-      if (readShape(line, shape)) {
+      if (readShape(input, shape, a, nl)) {
         const t = task.templates[shape.stderr ? 1 : 0];
         if (t) {
           const need = fmt.maxBytes(t, shape.textEnd - shape.textStart);
           if (pos + need > out.length) out = growBytes(out, pos, pos + need);
-          end = fmt.format(line, shape, task.start + a, t, out, pos);
+          end = fmt.format(input, shape, task.start + a, t, out, pos);
         }
       }
       if (end >= 0) {
@@ -87,6 +86,7 @@ export function formatChunk(task: ChunkTask, fmt: RawLogFormat): ChunkResult {
         nanos[count] = shape.nanos;
         pos = end;
       } else {
+        const line = input.subarray(a, nl);
         if (pos + line.length > out.length) out = growBytes(out, pos, pos + line.length);
         out.set(line, pos);
         pos += line.length;

@@ -66,8 +66,8 @@ export async function* jsonLogItemsHere(ref: ArtifactRef, input: Readable, ctx: 
   let pos = 0;
   let lastSeconds = NaN;
   let secondNs = 0n;
-  const onLine = (line: Buffer, offset: number): void => {
-    if (!reader.info.compressed && !reader.holding && readShape(line, shape)) {
+  const onLine = (line: Buffer, start: number, lineEnd: number, offset: number): void => {
+    if (!reader.info.compressed && !reader.holding && readShape(line, shape, start, lineEnd)) {
       const t = templates[shape.stderr ? 1 : 0];
       if (t) {
         const need = fmt.maxBytes(t, shape.textEnd - shape.textStart);
@@ -89,9 +89,9 @@ export async function* jsonLogItemsHere(ref: ArtifactRef, input: Readable, ctx: 
         }
       }
     }
-    reader.line(line, offset);
+    reader.line(line.subarray(start, lineEnd), offset);
   };
-  const splitter = new LineSplitter(onLine, reader.overlong);
+  const splitter = new LineSplitter(onLine, reader.overlong, undefined, true);
   const { chunks, info } = logChunks(input, out.warn, 'lines');
   reader.info = info;
   try {

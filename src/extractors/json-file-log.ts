@@ -219,10 +219,10 @@ export async function jsonLogQuickOrder(ref: ArtifactRef, input: Readable): Prom
   let doubt = false;
   const shape = newShape();
   const plan: number[] = [0];
-  const splitter = new LineSplitter((line, offset) => {
+  const splitter = new LineSplitter((line: Buffer, start: number, end: number, offset: number) => {
     if (offset >= plan[plan.length - 1]! + PLAN_CHUNK_BYTES) plan.push(offset);
-    if (doubt || line.length === 0) return;
-    if (!readLayout(line, shape) || !quotesEscaped(line, shape)) { doubt = true; return; }
+    if (doubt || end === start) return;
+    if (!readLayout(line, shape, start, end) || !quotesEscaped(line, shape)) { doubt = true; return; }
     if (!readUtcTime(line, shape.timeStart, shape.timeEnd, shape)) {
       // another zone, a leap second, ...: the full parser (Go's zero time makes no event: doubt)
       const t = parseRfc3339(line.toString('latin1', shape.timeStart, shape.timeEnd));
@@ -235,7 +235,7 @@ export async function jsonLogQuickOrder(ref: ArtifactRef, input: Readable): Prom
     lastSeconds = shape.seconds;
     lastNanos = shape.nanos;
     count++;
-  }, () => { doubt = true; });
+  }, () => { doubt = true; }, undefined, true);
   for await (const chunk of maybeGunzip(input, () => { compressed = true; }, () => { doubt = true; })) {
     if (!doubt) splitter.push(chunk);
   }

@@ -3,6 +3,8 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 export type LineHandler = (line: Buffer, offset: number) => void;
 export type OverlongHandler = (offset: number, length: number) => void;
+/** A line as `buf[start, end)` (no Buffer made per line): valid only during the call. */
+export type RangeHandler = (buf: Buffer, start: number, end: number, offset: number) => void;
 
 /**
  * Splits a byte stream at `\n` on Buffers (no string decoding, no per-line promise), reporting each
@@ -16,7 +18,14 @@ export class LineSplitter {
   private consumed = 0;
   private skipping = false;
 
-  constructor(private readonly onLine: LineHandler, private readonly onOverlong: OverlongHandler, private readonly maxLine = MAX_LINE_BYTES) {}
+  private readonly onRange: RangeHandler;
+
+  /** `onLine` gets each line as a Buffer of its own; or, with `ranges` set, a RangeHandler its place in the chunk. */
+  constructor(onLine: LineHandler, onOverlong: OverlongHandler, maxLine?: number);
+  constructor(onRange: RangeHandler, onOverlong: OverlongHandler, maxLine: number | undefined, ranges: true);
+  constructor(onLine: LineHandler | RangeHandler, private readonly onOverlong: OverlongHandler, private readonly maxLine = MAX_LINE_BYTES, ranges = false) {
+    this.onRange = ranges ? (onLine as RangeHandler) : (buf, start, end, offset) => (onLine as LineHandler)(buf.subarray(start, end), offset);
+  }
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -33,9 +42,9 @@ export class LineSplitter {
         const line = Buffer.concat(this.pending, this.pendingLen + nl - start);
         this.pending = [];
         this.pendingLen = 0;
-        this.onLine(line, this.lineStart);
+        this.onRange(line, 0, line.length, this.lineStart);
       } else {
-        this.onLine(chunk.subarray(start, nl), base + start);
+        this.onRange(chunk, start, nl, base + start);
       }
       start = nl + 1;
       this.lineStart = base + start;
@@ -59,7 +68,8 @@ export class LineSplitter {
     if (this.skipping) {
       this.onOverlong(this.lineStart, this.consumed - this.lineStart);
     } else if (this.pendingLen > 0) {
-      this.onLine(Buffer.concat(this.pending, this.pendingLen), this.lineStart);
+      const line = Buffer.concat(this.pending, this.pendingLen);
+      this.onRange(line, 0, line.length, this.lineStart);
     }
     this.pending = [];
     this.pendingLen = 0;
