@@ -18,33 +18,42 @@ export async function writeTimeline(sorter: EventSorter, sink: Sink, file: strin
   await out.write(sink.header({ fieldNames: [...sorter.fieldNames] }));
   const raw = fast ? sink.rawLogs?.() : undefined;
   // lines formatted in advance that lie one after another in one buffer go out as one run
-  let runBuf: Buffer | null = null;
-  let runStart = 0;
+  let run: RawLine | null = null;
   let runEnd = 0;
+  let runLines = 0;
   const flushRun = (): void => {
-    if (runBuf) out.bytes(runBuf, runStart, runEnd);
-    runBuf = null;
+    if (!run) return;
+    out.bytes(run.buf, run.start, runEnd);
+    run.owner?.done(runLines);
+    run = null;
   };
   for await (const batch of sorter.sorted(raw)) {
     for (const e of batch) {
-      if (e instanceof RawLine ? keepLine && !keepLine(e.timeNs) : !keep(e)) continue;
-      written++;
       if (e instanceof RawLine) {
+        if (keepLine && !keepLine(e.timeNs)) {
+          e.owner?.done();
+          continue;
+        }
+        written++;
         const text = sink.writeRaw!(e);
         if (text === null) {
-          if (runBuf === e.buf && runEnd === e.start) {
+          if (run && run.buf === e.buf && runEnd === e.start) {
             runEnd = e.end;
+            runLines++;
           } else {
             flushRun();
-            runBuf = e.buf;
-            runStart = e.start;
+            run = e;
             runEnd = e.end;
+            runLines = 1;
           }
           continue;
         }
+        e.owner?.done();
         flushRun();
         out.piece(text);
       } else {
+        if (!keep(e)) continue;
+        written++;
         flushRun();
         out.piece(sink.write(e));
       }

@@ -50,10 +50,22 @@ export async function* mergeBatches<T extends TimelineItem>(sources: AsyncIterat
       }
       break;
     }
-    out.push(c.batch[c.i++]!);
-    if (out.length >= OUT_BATCH) {
-      yield out;
+    // the rest of this batch comes before every other source's next item: take it whole (a large
+    // log's chunk passes with one comparison, not one heap operation per line)
+    const other = heap.peek()!;
+    const last = c.batch.length - 1;
+    if (c.i < last && (compareEvents(c.batch[last]!, other.batch[other.i]!) || c.source - other.source) < 0) {
+      if (out.length) yield out;
       out = [];
+      if (c.i === 0 && c.batch.length <= OUT_BATCH) yield c.batch;
+      else for (let j = c.i; j < c.batch.length; j += OUT_BATCH) yield c.batch.slice(j, j + OUT_BATCH);
+      c.i = c.batch.length;
+    } else {
+      out.push(c.batch[c.i++]!);
+      if (out.length >= OUT_BATCH) {
+        yield out;
+        out = [];
+      }
     }
     if (c.i < c.batch.length) heap.push(c);
     else {

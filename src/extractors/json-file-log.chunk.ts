@@ -29,6 +29,8 @@ export interface ChunkResult {
   count: number;
   /** Set when the chunk could not be read; the caller reads it itself. */
   error?: string;
+  /** Which worker made it (set by the main thread, to give its buffers back). */
+  worker?: number;
 }
 
 /**
@@ -36,7 +38,22 @@ export interface ChunkResult {
  * sink's fast path; any other line is passed back as it is for the JSON path. Nothing here can lose a
  * line: every line of the chunk is in the result, in order.
  */
-export function formatChunk(task: ChunkTask, fmt: RawLogFormat): ChunkResult {
+/** Result buffers given back by the main thread once their lines are written, for the next tasks. */
+export interface ChunkBuffers {
+  out: ArrayBuffer;
+  ends: ArrayBuffer;
+  seconds: ArrayBuffer;
+  nanos: ArrayBuffer;
+  offsets: ArrayBuffer;
+  flags: ArrayBuffer;
+}
+
+/** The buffers of a result, to be handed back (transferred) for reuse. */
+export function chunkBuffers(r: ChunkResult): ChunkBuffers {
+  return { out: r.out.buffer as ArrayBuffer, ends: r.ends.buffer as ArrayBuffer, seconds: r.seconds.buffer as ArrayBuffer, nanos: r.nanos.buffer as ArrayBuffer, offsets: r.offsets.buffer as ArrayBuffer, flags: r.flags.buffer as ArrayBuffer };
+}
+
+export function formatChunk(task: ChunkTask, fmt: RawLogFormat, spare?: ChunkBuffers): ChunkResult {
   const len = task.end - task.start;
   // one input buffer for every task of this thread: a buffer a task would drop is freed only by a
   // GC, which this thread, making few objects, seldom runs (measured: ~90 MB held per worker)
@@ -48,14 +65,15 @@ export function formatChunk(task: ChunkTask, fmt: RawLogFormat): ChunkResult {
     if (n === 0) throw new Error(`file ended at offset ${task.start + got}, before ${task.end}`);
     got += n;
   }
-  let cap = 64 + ((len / 64) | 0);
-  let ends = new Uint32Array(cap);
-  let seconds = new Float64Array(cap);
-  let nanos = new Uint32Array(cap);
-  let offsets = new Float64Array(cap);
-  let flags = new Uint8Array(cap);
+  // buffers handed back by the main thread are reused (fresh ones cost page faults and GCs there)
+  let cap = spare ? spare.flags.byteLength : 64 + ((len / 64) | 0);
+  let ends = spare ? new Uint32Array(spare.ends) : new Uint32Array(cap);
+  let seconds = spare ? new Float64Array(spare.seconds) : new Float64Array(cap);
+  let nanos = spare ? new Uint32Array(spare.nanos) : new Uint32Array(cap);
+  let offsets = spare ? new Float64Array(spare.offsets) : new Float64Array(cap);
+  let flags = spare ? new Uint8Array(spare.flags) : new Uint8Array(cap);
   // never from Buffer's shared pool: the result's memory is handed over to the main thread
-  let out: Buffer = Buffer.allocUnsafeSlow(len * 4 + 4096);
+  let out: Buffer = spare && spare.out.byteLength >= len * 4 + 4096 ? Buffer.from(spare.out) : Buffer.allocUnsafeSlow(len * 4 + 4096);
   let pos = 0;
   let count = 0;
   const shape = newShape();

@@ -79,11 +79,11 @@ export async function* jsonLogItemsHere(ref: ArtifactRef, input: Readable, ctx: 
           lastSeconds = shape.seconds;
           secondNs = BigInt(lastSeconds) * 1_000_000_000n;
         }
-        const timeNs = secondNs + BigInt(shape.nanos);
         const end = fmt.format(line, shape, offset, t, dst, pos);
         if (end >= 0) {
-          batch.push(new RawLine(timeNs, source, evidence, offset, dst, pos, end));
-          reader.sawTime(timeNs);
+          const r = new RawLine(secondNs, shape.nanos, source, evidence, offset, dst, pos, end);
+          batch.push(r);
+          if (reader.info.lastTime !== null) reader.sawTime(r.timeNs);
           pos = end;
           return;
         }

@@ -4,11 +4,11 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ArtifactRef, ExtractOutput } from './extractor.js';
 import type { Context } from './context.js';
 import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
-import { RawLine, type TimelineItem } from '../events/raw-line.js';
+import { LineBuffer, RawLine, type TimelineItem } from '../events/raw-line.js';
 import { containerPath } from './paths.js';
 import { JsonLogReader, jsonLogRotation, type LogLineRecord } from './json-file-log.js';
 import { logLineEvents, logMessagePrefix } from './log-line.timemap.js';
-import type { ChunkResult, ChunkTask } from './json-file-log.chunk.js';
+import { chunkBuffers, type ChunkResult, type ChunkTask } from './json-file-log.chunk.js';
 
 const WORKER_ENTRY = new URL('../../bin/worker.js', import.meta.url);
 const WORKER_MODULE = new URL('./json-file-log.worker.ts', import.meta.url).href;
@@ -49,17 +49,29 @@ class LogWorkerPool {
   private broken: Error | null = null;
 
   private constructor(private readonly key: string, spec: RawLogSpec, n: number) {
-    this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE, ...spec }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-      w.on('message', (r: ChunkResult) => {
-        const p = this.waiting.get(r.id);
-        this.waiting.delete(r.id);
-        p?.resolve(r);
-      });
-      w.on('error', (e: Error) => this.fail(e));
-      w.on('exit', (code) => { if (this.users > 0) this.fail(new Error(`log worker exited (${code})`)); });
-      return w;
+    this.workers = [];
+    for (let k = 0; k < n; k++) this.workers.push(this.start(spec));
+  }
+
+  private start(spec: RawLogSpec): Worker {
+    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE, ...spec }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const index = this.workers.length;
+    w.on('message', (r: ChunkResult) => {
+      r.worker = index;
+      const p = this.waiting.get(r.id);
+      this.waiting.delete(r.id);
+      p?.resolve(r);
     });
+    w.on('error', (e: Error) => this.fail(e));
+    w.on('exit', (code) => { if (this.users > 0) this.fail(new Error(`log worker exited (${code})`)); });
+    return w;
+  }
+
+  /** Give a result's buffers back to the worker that made them (they are no longer read here). */
+  recycle(r: ChunkResult): void {
+    if (this.broken || r.worker === undefined) return;
+    const b = chunkBuffers(r);
+    this.workers[r.worker]!.postMessage({ recycle: b }, [b.out, b.ends, b.seconds, b.nanos, b.offsets, b.flags]);
   }
 
   static acquire(spec: RawLogSpec, n: number): LogWorkerPool {
@@ -131,6 +143,9 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
         await readChunkHere(fh, plan[i]!, plan[i + 1]!, reader);
       } else {
         const buf = Buffer.from(r.out.buffer, r.out.byteOffset, r.out.length);
+        let rawLines = 0;
+        for (let k = 0; k < r.count; k++) if (r.flags[k] === 0) rawLines++;
+        const owner = rawLines ? new LineBuffer(rawLines, () => pool.recycle(r)) : null;
         let start = 0;
         for (let k = 0; k < r.count; k++) {
           const end = r.ends[k]!;
@@ -140,12 +155,13 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
               lastSeconds = s;
               secondNs = BigInt(s) * 1_000_000_000n;
             }
-            batch.push(new RawLine(secondNs + BigInt(r.nanos[k]!), source, evidence, r.offsets[k]!, buf, start, end));
+            batch.push(new RawLine(secondNs, r.nanos[k]!, source, evidence, r.offsets[k]!, buf, start, end, owner));
           } else {
             reader.line(buf.subarray(start, end), r.offsets[k]!);
           }
           start = end;
         }
+        if (!owner) pool.recycle(r);
       }
       if (batch.length) {
         yield batch;

@@ -4,17 +4,25 @@
  * main thread opened (read-only, no atime update, never through a symlink).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { formatChunk, type ChunkResult, type ChunkTask } from './json-file-log.chunk.js';
+import { formatChunk, type ChunkBuffers, type ChunkResult, type ChunkTask } from './json-file-log.chunk.js';
 import { L2tCsvSink } from '../sinks/l2tcsv.js';
 import type { RawLogSpec } from '../sinks/sink.js';
 
 const spec = workerData as RawLogSpec;
 const fmt = new L2tCsvSink(spec.zone, spec.hostname).rawLogs();
 
-parentPort!.on('message', (task: ChunkTask) => {
+/** Result buffers the main thread handed back. */
+const spares: ChunkBuffers[] = [];
+
+parentPort!.on('message', (m: ChunkTask | { recycle: ChunkBuffers }) => {
+  if ('recycle' in m) {
+    if (spares.length < 8) spares.push(m.recycle);
+    return;
+  }
+  const task = m;
   let r: ChunkResult;
   try {
-    r = formatChunk(task, fmt);
+    r = formatChunk(task, fmt, spares.pop());
   } catch (e) {
     r = { id: task.id, out: new Uint8Array(0), ends: new Uint32Array(0), seconds: new Float64Array(0), nanos: new Uint32Array(0), offsets: new Float64Array(0), flags: new Uint8Array(0), count: 0, error: (e as Error).message };
   }

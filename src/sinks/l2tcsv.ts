@@ -236,7 +236,7 @@ export class L2tCsvSink implements Sink {
     if (this.pending.length === 0) return null;
     const us = nsToMicros(r.timeNs);
     if (us === this.pendingMicros) {
-      this.pending.push(r);
+      this.pending.push(r.copy());
       return '';
     }
     return this.end() + r.text() + '\n';

@@ -57,4 +57,13 @@ test('large logs through the fast path (worker threads, and this thread) give th
     t.regex(readFileSync(fast + '.w', 'utf8'), /bad-json/);
     t.true(text.includes('attr_tag: a b'));
   }
+  // a time window: lines outside it are dropped on the fast path too (their buffers given back)
+  const win = ['--after', '2027-01-15T08:00:30Z', '--before', '2027-01-15T08:01:10.5Z'];
+  const a = cli(['extract', root, '-o', path.join(dir, 'wf.csv'), '--format', 'l2tcsv', '-q', ...win]);
+  const b = cli(['extract', root, '-o', path.join(dir, 'ws.csv'), '--format', 'l2tcsv', '-q', '--no-fast-path', ...win]);
+  t.is(a.stderr, b.stderr);
+  const wf = readFileSync(path.join(dir, 'wf.csv'));
+  t.true(wf.equals(readFileSync(path.join(dir, 'ws.csv'))));
+  const n = wf.toString().split('\n').length;
+  t.true(n > 30_000 && n < 90_000, `${n} lines in the window`);
 });
