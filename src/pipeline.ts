@@ -3,7 +3,8 @@ import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entr
 import path from 'node:path';
 import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
 import { findDirectoryDataRoots, looksLikeArchive, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
-import type { ArtifactRef, Extractor, ExtractOutput, RawInput } from './extractors/extractor.js';
+import type { ArtifactRef, Extractor, ExtractOutput, QuickOrder, RawInput } from './extractors/extractor.js';
+import { logWorkers } from './extractors/log-workers.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
 import type { TimelineEvent } from './events/event.js';
@@ -169,6 +170,9 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   return { context: ctx, roots: keep, events };
 }
 
+/** Logs from this size up are checked for order by worker threads (smaller ones: by this thread). */
+const PARALLEL_CHECK_BYTES = 8 << 20;
+
 /**
  * For directory evidence: a large artifact of an `ordered` extractor is read once to check that its
  * events come out in timeline order (and to learn its field names). If they do, it is registered for
@@ -198,7 +202,18 @@ function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context,
         out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
       }
     };
-    const quick = ex.quickOrder ? await ex.quickOrder(ref, content) : null;
+    let quick: QuickOrder | null = null;
+    if (ex.quickOrderParallel && logWorkers() > 0 && ref.entry.size >= BigInt(PARALLEL_CHECK_BYTES)) {
+      // checked in parts by worker threads; the walker's stream of it is not read
+      const fh = await openNoTouch(path.join(src.root, ref.entry.path));
+      try {
+        quick = await ex.quickOrderParallel(ref, fh, Number((await fh.stat()).size));
+      } finally {
+        await fh.close();
+      }
+    }
+    if (quick) content.destroy();
+    else if (ex.quickOrder) quick = await ex.quickOrder(ref, content);
     if (quick) {
       ordered = quick.ordered;
       count = quick.count;

@@ -17,6 +17,7 @@ import { Progress } from './progress.js';
 import { readInput } from '../merge/input.js';
 import { inputZone } from '../merge/times.js';
 import { Attributor } from '../merge/attribution.js';
+import { LogWorkerPool } from '../extractors/log-workers.js';
 
 export interface ExtractArgs {
   evidence: string[];
@@ -126,6 +127,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     written = await writeTimeline(sorter, sink, a.output ?? null, (e) => inWindow(e.timeNs), after !== null || before !== null ? inWindow : undefined, a.fastPath !== false);
   } finally {
     sorter.cleanup();
+    await LogWorkerPool.shutdown();
     await warnings.close();
   }
   reportWarnings(warnings, a.warnings, stderr);

@@ -69,6 +69,8 @@ export interface Extractor<R = unknown> {
    * cheaply (the caller then runs the extractor itself to find out).
    */
   quickOrder?(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null>;
+  /** The same check in parts on worker threads, from an open handle (null: take `quickOrder`). */
+  quickOrderParallel?(ref: ArtifactRef, handle: FileHandle, size: number): Promise<QuickOrder | null>;
   /**
    * For `ordered` extractors whose lines a sink can write straight from their bytes: the artifact's
    * items in order, lines formatted by `fmt` where it can, events (as `extract` + toEvents) elsewhere.

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactRef, ExtractOutput, RawInput } from './extractor.js';
-import { jsonLogItemsParallel, logTemplates, logWorkers } from './json-file-log.parallel.js';
+import { jsonLogItemsParallel, logTemplates } from './json-file-log.parallel.js';
+import { logWorkers } from './log-workers.js';
 import type { Context } from './context.js';
 import type { RawLogFormat } from '../sinks/sink.js';
 import { RawLine, type TimelineItem } from '../events/raw-line.js';

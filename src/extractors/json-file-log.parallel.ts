@@ -1,23 +1,14 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { FileHandle } from 'node:fs/promises';
-import type { ArtifactRef, ExtractOutput } from './extractor.js';
+import type { ArtifactRef, ExtractOutput, QuickOrder } from './extractor.js';
+import type { CheckResult } from './json-file-log.check.js';
 import type { Context } from './context.js';
-import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
+import type { RawLogFormat } from '../sinks/sink.js';
 import { LineBuffer, RawLine, type TimelineItem } from '../events/raw-line.js';
 import { containerPath } from './paths.js';
 import { JsonLogReader, jsonLogRotation, type LogLineRecord } from './json-file-log.js';
 import { logLineEvents, logMessagePrefix } from './log-line.timemap.js';
-import { chunkBuffers, type ChunkResult, type ChunkTask } from './json-file-log.chunk.js';
-
-const WORKER_ENTRY = new URL('../../bin/worker.js', import.meta.url);
-const WORKER_MODULE = new URL('./json-file-log.worker.ts', import.meta.url).href;
-
-/** Worker threads for a log: one per core (the main thread only merges and writes), at most 4. */
-export function logWorkers(): number {
-  const n = availableParallelism();
-  return n < 2 ? 0 : Math.min(4, n);
-}
+import type { ChunkResult } from './json-file-log.chunk.js';
+import { LogWorkerPool } from './log-workers.js';
 
 /**
  * The sink's templates for the stdout and stderr lines of a log, from an event the JSON path makes of
@@ -36,78 +27,6 @@ export function logTemplates(ref: ArtifactRef, ctx: Context, fmt: RawLogFormat):
   return [make('stdout'), make('stderr')];
 }
 
-/**
- * Worker threads shared by every log merged at once (one pool per formatter spec): each worker costs
- * about 37 MB before any work (its own V8 and tsx), so logs do not get a pool each.
- */
-class LogWorkerPool {
-  private static pools = new Map<string, LogWorkerPool>();
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
-  private seq = 0;
-  private users = 0;
-  private broken: Error | null = null;
-
-  private constructor(private readonly key: string, spec: RawLogSpec, n: number) {
-    this.workers = [];
-    for (let k = 0; k < n; k++) this.workers.push(this.start(spec));
-  }
-
-  private start(spec: RawLogSpec): Worker {
-    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE, ...spec }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    const index = this.workers.length;
-    w.on('message', (r: ChunkResult) => {
-      r.worker = index;
-      const p = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      p?.resolve(r);
-    });
-    w.on('error', (e: Error) => this.fail(e));
-    w.on('exit', (code) => { if (this.users > 0) this.fail(new Error(`log worker exited (${code})`)); });
-    return w;
-  }
-
-  /** Give a result's buffers back to the worker that made them (they are no longer read here). */
-  recycle(r: ChunkResult): void {
-    if (this.broken || r.worker === undefined) return;
-    const b = chunkBuffers(r);
-    this.workers[r.worker]!.postMessage({ recycle: b }, [b.out, b.ends, b.seconds, b.nanos, b.offsets, b.flags]);
-  }
-
-  static acquire(spec: RawLogSpec, n: number): LogWorkerPool {
-    const key = JSON.stringify(spec);
-    let pool = LogWorkerPool.pools.get(key);
-    if (!pool) {
-      pool = new LogWorkerPool(key, spec, n);
-      LogWorkerPool.pools.set(key, pool);
-    }
-    pool.users++;
-    return pool;
-  }
-
-  /** Format a chunk on the next worker; rejected if the pool broke (the caller reads it itself). */
-  run(task: Omit<ChunkTask, 'id'>): Promise<ChunkResult> {
-    if (this.broken) return Promise.reject(this.broken);
-    const id = this.seq++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.workers[id % this.workers.length]!.postMessage({ ...task, id });
-    });
-  }
-
-  private fail(e: Error): void {
-    this.broken ??= e;
-    for (const p of this.waiting.values()) p.reject(e);
-    this.waiting.clear();
-  }
-
-  async release(): Promise<void> {
-    if (--this.users > 0) return;
-    LogWorkerPool.pools.delete(this.key);
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
 /** Chunks of one log formatted ahead of the merge (each holds its lines' bytes until written). */
 const AHEAD = 4;
 
@@ -119,7 +38,8 @@ const AHEAD = 4;
  */
 export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, plan: readonly number[], templates: [unknown, unknown], ctx: Context,
   fmt: RawLogFormat, out: ExtractOutput<LogLineRecord>, workers: number): AsyncGenerator<TimelineItem[]> {
-  const pool = LogWorkerPool.acquire(fmt.workerSpec!(), workers);
+  const pool = LogWorkerPool.get(workers);
+  const spec = fmt.workerSpec!();
   let batch: TimelineItem[] = [];
   const reader = new JsonLogReader(ref, out, (r) => { for (const e of logLineEvents(r, ctx)) batch.push(e); });
   const evidence = ref.entry.path;
@@ -128,7 +48,7 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
   const ahead: Promise<ChunkResult | Error>[] = [];
   let next = 0;
   const send = (): void => {
-    ahead.push(pool.run({ fd: fh.fd, start: plan[next]!, end: plan[next + 1]!, templates }).catch((e: Error) => e));
+    ahead.push(pool.request<ChunkResult>({ kind: 'format', spec, fd: fh.fd, start: plan[next]!, end: plan[next + 1]!, templates }).catch((e: Error) => e));
     next++;
   };
   try {
@@ -173,7 +93,6 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
   } finally {
     // chunks still out are awaited: their workers read this file's handle
     await Promise.all(ahead);
-    await pool.release();
   }
 }
 
@@ -195,4 +114,53 @@ async function readChunkHere(fh: FileHandle, start: number, end: number, reader:
     if (nl > a) reader.line(buf.subarray(a, nl), start + a);
     a = nl + 1;
   }
+}
+
+/** Bytes of a log each thread checks at a time (the order pre-check in parts). */
+const CHECK_BYTES = 8 << 20;
+
+/**
+ * The order pre-check (as jsonLogQuickOrder) run by the worker threads, a part of the log each, and
+ * put together here: every part in order, each part's last time not after the next part's first.
+ * Null when a line has another shape (the serial path decides then) or the pool broke.
+ */
+export async function jsonLogQuickOrderParallel(ref: ArtifactRef, fh: FileHandle, size: number): Promise<QuickOrder | null> {
+  const head = Buffer.alloc(2);
+  await fh.read(head, 0, 2, 0);
+  if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: the serial check reads it decompressed
+  const pool = LogWorkerPool.get();
+  const parts: Promise<CheckResult>[] = [];
+  for (let start = 0; start < size; start += CHECK_BYTES) {
+    parts.push(pool.request<CheckResult>({ kind: 'check', fd: fh.fd, start, end: Math.min(size, start + CHECK_BYTES), size }));
+  }
+  let results: CheckResult[];
+  try {
+    results = await Promise.all(parts);
+  } catch {
+    await Promise.allSettled(parts);
+    return null;
+  }
+  const { id, rest } = containerPath(ref.rel)!;
+  return combineChecks(results, size, jsonLogRotation(rest, id)!);
+}
+
+/** The pre-check of a whole log from those of its parts, in file order (null: a line of another shape). */
+export function combineChecks(results: readonly Omit<CheckResult, 'id'>[], size: number, rotation: number): QuickOrder | null {
+  let ordered = true;
+  let count = 0;
+  let prev: [number, number] | null = null;
+  const plan: number[] = [];
+  for (const r of results) {
+    if (r.doubt || r.error) return null;
+    if (!r.ordered) ordered = false;
+    if (prev && r.first && (r.first[0] < prev[0] || (r.first[0] === prev[0] && r.first[1] < prev[1]))) ordered = false;
+    if (r.last) prev = r.last;
+    count += r.count;
+    for (const p of r.plan) if (plan.length === 0 || p > plan[plan.length - 1]!) plan.push(p);
+  }
+  if (plan[0] !== 0) plan.unshift(0);
+  if (plan[plan.length - 1] !== size) plan.push(size);
+  const fieldNames = ['log_driver', 'time_raw'];
+  if (rotation) fieldNames.push('rotation');
+  return { ordered, count, fieldNames, plan };
 }

@@ -9,6 +9,7 @@ import { formatUtcNs, parseRfc3339 } from '../time/nanotime.js';
 import { logLineEvents } from './log-line.timemap.js';
 import { newShape, quotesEscaped, readLayout, readUtcTime } from './json-file-line.js';
 import { jsonLogItems } from './json-file-log.fast.js';
+import { jsonLogQuickOrderParallel } from './json-file-log.parallel.js';
 
 /** One log message as the container wrote it (chunks of a split line joined back). */
 export interface LogLineRecord {
@@ -181,6 +182,7 @@ export const jsonFileLog: Extractor<LogLineRecord> = {
     reader.end();
   },
   quickOrder: jsonLogQuickOrder,
+  quickOrderParallel: jsonLogQuickOrderParallel,
   rawItems: jsonLogItems,
   toEvents: logLineEvents,
 };
