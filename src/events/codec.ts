@@ -1,18 +1,27 @@
 import type { TimelineEvent } from './event.js';
 
 /**
+ * Strings interned at most. Beyond, a string not yet interned is written as it is: paths and inodes
+ * are unique per file, so an unbounded table would hold every file of the evidence (a folder of a
+ * million files: a million paths and inode numbers, ~200 MB) for the whole run.
+ */
+const MAX_INTERNED = 1 << 16;
+
+/**
  * Compact spill encoding of events: strings that repeat across events (descriptions, kinds, paths,
- * container ids and names) are interned in memory and written as numbers; per-event values (time,
- * message, offset, fields) are written as they are. One JSON array per line.
+ * container ids and names) are interned in memory and written as numbers, up to MAX_INTERNED of
+ * them (the first seen; later new ones are written as strings); per-event values (time, message,
+ * offset, fields) are written as they are. One JSON array per line.
  */
 export class EventCodec {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
 
-  private intern(s: string | undefined): number {
+  private intern(s: string | undefined): number | string {
     if (s === undefined) return -1;
     let id = this.ids.get(s);
     if (id === undefined) {
+      if (this.strings.length >= MAX_INTERNED) return s;
       id = this.strings.length;
       this.strings.push(s);
       this.ids.set(s, id);
@@ -20,8 +29,8 @@ export class EventCodec {
     return id;
   }
 
-  private str(id: number): string | undefined {
-    return id < 0 ? undefined : this.strings[id];
+  private str(v: number | string): string | undefined {
+    return typeof v === 'string' ? v : v < 0 ? undefined : this.strings[v];
   }
 
   encode(e: TimelineEvent): string {
@@ -35,8 +44,8 @@ export class EventCodec {
   }
 
   decode(line: string): TimelineEvent {
-    const a = JSON.parse(line) as [string, string, number, ...number[]];
-    const n = (i: number): number => a[i] as number;
+    const a = JSON.parse(line) as [string, string, number, ...(number | string)[]];
+    const n = (i: number): number | string => a[i] as number | string;
     const e: TimelineEvent = {
       timeNs: BigInt(a[0]), message: a[1], offset: a[2],
       timestampDesc: this.str(n(3))!, kind: this.str(n(4))!, source: this.str(n(5))!, sourcetype: this.str(n(6))!,
