@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<input...>', 'timeline files (format told from their first lines; gzip is read too)')
     .option('-o, --output <file>', 'output file (default: stdout)')
     .addOption(new Option('-f, --format <format>', 'output format (inferred from .body/.jsonl)').choices([...FORMATS]))
-    .option('--input-format <format>', 'read every input as this format: bodyfile, mactime, l2tcsv, json_line, timesketch-csv, timesketch-jsonl, jsonl')
+    .option('--input-format <format>', 'read every input as this format: bodyfile, mactime, l2tcsv, dynamic, json_line, timesketch-csv, timesketch-jsonl, jsonl')
     .option('--input-timezone <tz>', 'zone of input times that carry none (bodyfile epochs, mactime dates without -y, L2T dates)')
     .option('-z, --timezone <tz>', 'time zone for rendered dates (IANA name)', 'UTC')
     .option('--after <time>', 'only events at or after this ISO 8601 time')

@@ -13,6 +13,7 @@ import { inputZone } from '../merge/times.js';
 import { readInput, type InputResult } from '../merge/input.js';
 import { Attributor } from '../merge/attribution.js';
 import { Dedup } from '../merge/dedup.js';
+import { BodyfileRows } from '../merge/bodyfile-rows.js';
 
 export interface MergeArgs {
   inputs: string[];
@@ -89,30 +90,42 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
   for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
   const warnings = new Warnings(a.warnings);
-  const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 48) * 1024 * 1024, tmpDir: a.tmpDir });
+  const memoryBytes = (a.sortMemoryMb ?? 48) * 1024 * 1024;
+  const sorter = new EventSorter({ memoryBytes, tmpDir: a.tmpDir });
   const dedup = a.dedup ? new Dedup() : null;
   const results: InputResult[] = [];
   let filtered = 0;
   let written = 0;
   let attributed = 0;
+  let rows: BodyfileRows | null = null;
   try {
     let attributor: Attributor | null = null;
     if (a.evidence?.length) {
       const r = await Attributor.fromEvidence(a.evidence, warnings);
       attributor = r.attributor;
     }
-    for (const file of a.inputs) {
-      const result = await readInput(file, { format: a.inputFormat as InputFormat | undefined, zone, zoneGiven: a.inputTimezone !== undefined, warnings }, (e, hostPath) => {
+    // bodyfile rows are kept whole and sorted apart (compact), made into events as they are written
+    rows = new BodyfileRows({
+      memoryBytes, tmpDir: a.tmpDir, inside, windowed: a.after !== undefined || a.before !== undefined || a.slice !== undefined,
+      attributor, fieldNames: sorter.fieldNames, inputs: a.inputs, zone,
+    });
+    for (const [i, file] of a.inputs.entries()) {
+      const result = await readInput(file, { format: a.inputFormat as InputFormat | undefined, zone, zoneGiven: a.inputTimezone !== undefined, warnings, rows: rows.forInput(i) }, (e, hostPath) => {
         if (!inside(e.timeNs)) { filtered++; return; }
         if (attributor && hostPath && attributor.annotate(e, hostPath)) attributed++;
         sorter.add(e);
       });
       results.push(result);
     }
+    const held = rows;
+    if (held.count) sorter.addSortedSource(() => held.sorted(), held.count, []);
+    filtered += held.filtered;
+    attributed += held.attributed;
     const sink = makeSink(format, { timezone: a.timezone, hostname: null, csvGuard: a.csvGuard });
     written = await writeTimeline(sorter, sink, a.output ?? null, (e) => !dedup?.duplicate(e));
   } finally {
     sorter.cleanup();
+    rows?.cleanup();
     await warnings.close();
   }
   reportWarnings(warnings, a.warnings, stderr);

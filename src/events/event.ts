@@ -44,6 +44,11 @@ export interface StatInfo {
   gid: number | null;
   size: string;
   inode: string;
+  /**
+   * The file is not the event's evidence (a row merged from a host bodyfile, whose evidence is that
+   * bodyfile): a bodyfile line keeps these columns but is named as other events are.
+   */
+  foreign?: boolean;
 }
 
 /** The plaso MACB letters a description maps to (plaso/output/mediator.py GetMACBRepresentation). */

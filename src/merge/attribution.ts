@@ -11,8 +11,17 @@ import type { Warnings } from '../warnings.js';
 /** Layer directory names under `overlay2/`: cache ids, mount ids, `<mount id>-init` (not `l`, the short-link folder). */
 const LAYER_DIR = /^[0-9a-z]{12,}(?:-init)?$/;
 const UNKNOWN_LAYER = 'layer of no known image or container';
+/** A path some rule of `attribute` can match: one of its folder names as a segment with more after it. */
+const CANDIDATE = /(?:^|\/)(?:overlay2|containers|volumes|image)\//;
+/** The data root of a match at segment `i`: everything before it. */
+function rootOf(segs: readonly string[], i: number): string {
+  return segs.slice(0, i).join('/') || '/';
+}
 /** Files of `containers/<id>/` that the engine bind-mounts into the container. */
 const MOUNTED_FILES: Record<string, string> = { hostname: '/etc/hostname', hosts: '/etc/hosts', 'resolv.conf': '/etc/resolv.conf' };
+
+/** Who a layer folder belongs to (extractors/layer-files.ts `layerOwner`). */
+type LayerOwner = { role: string; users: string; containerId?: string | undefined; imageId?: string | undefined };
 
 export interface Attribution {
   /** Text appended to the event's message: ` [docker: ...]`. */
@@ -56,17 +65,32 @@ export class Attributor {
     return this.contexts.length;
   }
 
-  /** What a host path is in Docker's terms, or null when it is nothing Docker's. */
+  private lastPath: string | null = null;
+  private lastResult: Attribution | null = null;
+
+  /**
+   * What a host path is in Docker's terms, or null when it is nothing Docker's. Most host paths hold
+   * none of the folder names looked for and are told apart by one test; the result of the last path
+   * is kept (the times of one bodyfile row come one after the other). Results are shared: not to be changed.
+   */
   attribute(hostPath: string): Attribution | null {
+    if (hostPath === this.lastPath) return this.lastResult;
+    const a = CANDIDATE.test(hostPath) ? this.scan(hostPath) : null;
+    this.lastPath = hostPath;
+    this.lastResult = a;
+    return a;
+  }
+
+  /** The first structure from the left that a rule knows (the data root is everything before it). */
+  private scan(hostPath: string): Attribution | null {
     const segs = hostPath.split('/');
     for (let i = 0; i < segs.length - 1; i++) {
       const seg = segs[i]!;
-      const root = segs.slice(0, i).join('/') || '/';
-      if (seg === 'overlay2' && LAYER_DIR.test(segs[i + 1]!) && segs[i + 1] !== 'l') return this.layer(segs, i, root);
-      if (seg === 'containers' && HEX64.test(segs[i + 1]!)) return this.container(segs[i + 1]!, segs.slice(i + 2).join('/'), root);
-      if (seg === 'volumes' && segs[i + 2] === '_data') return this.volume(segs[i + 1]!, segs.slice(i + 3), root);
+      if (seg === 'overlay2' && LAYER_DIR.test(segs[i + 1]!) && segs[i + 1] !== 'l') return this.layer(segs, i, rootOf(segs, i));
+      if (seg === 'containers' && HEX64.test(segs[i + 1]!)) return this.container(segs[i + 1]!, segs.slice(i + 2).join('/'), rootOf(segs, i));
+      if (seg === 'volumes' && segs[i + 2] === '_data') return this.volume(segs[i + 1]!, segs.slice(i + 3), rootOf(segs, i));
       if (seg === 'image' && segs[i + 2] === 'layerdb' && segs[i + 3] === 'mounts' && HEX64.test(segs[i + 4] ?? '')) {
-        return this.container(segs[i + 4]!, '', root, `layer database mount of ${this.label(segs[i + 4]!)}`);
+        return this.container(segs[i + 4]!, '', rootOf(segs, i), `layer database mount of ${this.label(segs[i + 4]!)}`);
       }
     }
     return null;
@@ -79,13 +103,12 @@ export class Attributor {
     e.message += a.note;
     if (a.containerId) {
       e.containerId = a.containerId;
-      const name = this.find((c) => c.containers.get(a.containerId!)?.name ?? undefined);
-      if (name) e.containerName = name;
-      const image = this.find((c) => c.containers.get(a.containerId!)?.imageId ?? undefined);
-      if (image) e.imageId = image;
+      const c = this.containerInfo(a.containerId);
+      if (c.name) e.containerName = c.name;
+      if (c.image) e.imageId = c.image;
     }
     if (a.imageId && !e.imageId) e.imageId = a.imageId;
-    for (const [k, v] of Object.entries(a.fields)) e.fields[k] = v;
+    for (const k in a.fields) e.fields[k] = a.fields[k]!;
     return true;
   }
 
@@ -97,19 +120,42 @@ export class Attributor {
     return undefined;
   }
 
+  // what the contexts say of a container or a layer folder, looked up once (the contexts do not change)
+  private readonly containers = new Map<string, { name: string | undefined; image: string | undefined }>();
+  private readonly layers = new Map<string, { owner: LayerOwner; whose: string }>();
+
+  private containerInfo(id: string): { name: string | undefined; image: string | undefined } {
+    let c = this.containers.get(id);
+    if (!c) {
+      c = { name: this.find((x) => x.containers.get(id)?.name ?? undefined), image: this.find((x) => x.containers.get(id)?.imageId ?? undefined) };
+      this.containers.set(id, c);
+    }
+    return c;
+  }
+
   private label(containerId: string): string {
-    return this.find((c) => c.containers.get(containerId)?.name ?? undefined) ?? containerId.slice(0, 12);
+    return this.containerInfo(containerId).name ?? containerId.slice(0, 12);
+  }
+
+  private layerInfo(dir: string): { owner: LayerOwner; whose: string } {
+    let l = this.layers.get(dir);
+    if (!l) {
+      const owner: LayerOwner = this.find((c) => {
+        const o = layerOwner(c, dir);
+        return o.role === UNKNOWN_LAYER ? undefined : o;
+      }) ?? { role: UNKNOWN_LAYER, users: '', containerId: undefined, imageId: undefined };
+      const whose = owner.containerId ? `${this.label(owner.containerId)} ${owner.role}` : `${owner.role}${owner.users ? ` of ${owner.users}` : ''}`;
+      l = { owner, whose };
+      this.layers.set(dir, l);
+    }
+    return l;
   }
 
   private layer(segs: string[], i: number, root: string): Attribution {
     const dir = segs[i + 1]!;
     const area = segs[i + 2];
-    const owner = this.find((c) => {
-      const o = layerOwner(c, dir);
-      return o.role === UNKNOWN_LAYER ? undefined : o;
-    }) ?? { role: UNKNOWN_LAYER, users: '', containerId: undefined, imageId: undefined };
+    const { owner, whose } = this.layerInfo(dir);
     const inside = area === 'diff' || area === 'merged' ? `/${segs.slice(i + 3).join('/')}` : null;
-    const whose = owner.containerId ? `${this.label(owner.containerId)} ${owner.role}` : `${owner.role}${owner.users ? ` of ${owner.users}` : ''}`;
     const what = inside ?? (area ? `${area} folder` : 'layer folder');
     const fields: Record<string, FieldValue> = { layer: dir, layer_role: owner.role, docker_data_root: root };
     if (inside !== null) fields.path = inside;

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { LineSplitter } from '../extractors/line-splitter.js';
 import type { TimelineEvent } from '../events/event.js';
 import type { Warnings } from '../warnings.js';
-import type { InputFormat, LineConsumer, Reader, ReaderContext } from './reader.js';
+import type { InputFormat, LineConsumer, Reader, ReaderContext, RowSink } from './reader.js';
 import type { InputZone } from './times.js';
 import { READERS, detectReader, readerFor } from './readers/index.js';
 
@@ -19,6 +19,8 @@ export interface InputOptions {
   zone: InputZone;
   zoneGiven: boolean;
   warnings: Warnings;
+  /** Where bodyfile rows go (merge: see ReaderContext.rows); without it every row is made into events at once. */
+  rows?: RowSink;
 }
 
 export interface InputResult {
@@ -72,6 +74,15 @@ export async function readInput(file: string, o: InputOptions, emit: (e: Timelin
       emit: (e, hostPath) => { result.events++; emit(e, hostPath ?? null); },
       untimed: () => { result.untimed++; },
     };
+    const rows = o.rows;
+    if (rows) {
+      ctx.rows = {
+        row: (text, offset, line, secs, nanos, events) => {
+          result.events += events;
+          rows.row(text, offset, line, secs, nanos, events);
+        },
+      };
+    }
     consumer = r.open(ctx);
     for (const [t, off] of held) consumer.line(t, off);
     held.length = 0;

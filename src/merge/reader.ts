@@ -2,9 +2,10 @@ import type { FieldValue, TimelineEvent } from '../events/event.js';
 import { JSONL_KEYS } from '../sinks/jsonl.js';
 import { TIMESKETCH_FIXED } from '../sinks/timesketch.js';
 import type { InputZone } from './times.js';
+import type { BodyLine } from './readers/bodyfile.js';
 
 /** The input formats `merge` reads (`--input-format`). */
-export const INPUT_FORMATS = ['bodyfile', 'mactime', 'l2tcsv', 'json_line', 'timesketch-csv', 'timesketch-jsonl', 'jsonl'] as const;
+export const INPUT_FORMATS = ['bodyfile', 'mactime', 'l2tcsv', 'dynamic', 'json_line', 'timesketch-csv', 'timesketch-jsonl', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** What a reader is given for one input file. */
@@ -30,6 +31,20 @@ export interface ReaderContext {
   emit(e: TimelineEvent, hostPath?: string | null): void;
   /** A row that holds no time (all bodyfile times 0, plaso's `Not a time`): read, but gives no event. */
   untimed(): void;
+  /**
+   * Set by `merge`: bodyfile lines are kept whole and made into events only when they are written
+   * (merge/bodyfile-rows.ts), so millions of rows stay small in memory and in the sort's spill files.
+   */
+  rows?: RowSink;
+}
+
+/** Takes bodyfile rows (see ReaderContext.rows). */
+export interface RowSink {
+  /**
+   * One line (`text`, without its line end) and its columns; `secs`/`nanos`: the UTC time of each
+   * event in MACB order (NaN seconds: no event), `events` how many there are.
+   */
+  row(text: string, offset: number, line: BodyLine, secs: Float64Array, nanos: Float64Array, events: number): void;
 }
 
 /** Receives the input's lines: `text` without the `\n` (a `\r` before it is kept), `offset` = byte offset of the line. */

@@ -43,7 +43,8 @@ export function bodyColumn(desc: string): 0 | 1 | 2 | 3 {
 /**
  * Sleuth Kit 3.x bodyfile: `MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime`, one line per
  * event, the event's time in one column and 0 in the others. File events carry the file's path, mode,
- * owner and size; other events a descriptive name `[docker:<kind>] <message> (<evidence>@<offset>)`.
+ * owner and size; other events a descriptive name `[docker:<kind>] <message> (<evidence>@<offset>)`,
+ * and a row merged from a host bodyfile that name with the row's own inode, mode, owner and size.
  */
 export class BodyfileSink implements Sink {
   header(): string {
@@ -53,11 +54,14 @@ export class BodyfileSink implements Sink {
   write(e: TimelineEvent): string {
     const times = ['0', '0', '0', '0'];
     times[bodyColumn(e.timestampDesc)] = bodyTime(e.timeNs);
-    if (e.stat) {
+    const s = e.stat;
+    if (s && !s.foreign) {
       const name = escapeBodyName(displayName(e) + (e.fields.link_target ? ` -> ${String(e.fields.link_target)}` : ''));
-      return `0|${name}|${e.stat.inode}|${e.stat.mode}|${e.stat.uid ?? 0}|${e.stat.gid ?? 0}|${e.stat.size}|${times.join('|')}\n`;
+      return `0|${name}|${s.inode}|${s.mode}|${s.uid ?? 0}|${s.gid ?? 0}|${s.size}|${times.join('|')}\n`;
     }
     const name = escapeBodyName(`[docker:${e.kind}] ${e.message} (${displayName(e)}@${e.offset})`);
+    // a row merged from a bodyfile keeps its columns (escaped again: the line stays 11 fields; an empty inode or size is 0)
+    if (s) return `0|${name}|${escapeBodyName(s.inode) || 0}|${escapeBodyName(s.mode)}|${s.uid ?? 0}|${s.gid ?? 0}|${escapeBodyName(s.size) || 0}|${times.join('|')}\n`;
     return `0|${name}|0|----------|0|0|0|${times.join('|')}\n`;
   }
 
