@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 
 const CHUNK = 1 << 20;
 /** Bytes the file stream may hold before the writer waits: formatting goes on while earlier bytes are written. */
-const WRITE_AHEAD = 8 << 20;
+const WRITE_AHEAD = 4 << 20;
 /** Chunk buffers kept for reuse once written. */
 const SPARE = 12;
 

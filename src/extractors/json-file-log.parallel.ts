@@ -28,7 +28,7 @@ export function logTemplates(ref: ArtifactRef, ctx: Context, fmt: RawLogFormat):
 }
 
 /** Chunks of one log formatted ahead of the merge (each holds its lines' bytes until written). */
-const AHEAD = 4;
+const AHEAD = 3;
 
 /**
  * The items of a json-file log checked to hold only lines of Docker's exact shape (the order
@@ -117,7 +117,7 @@ async function readChunkHere(fh: FileHandle, start: number, end: number, reader:
 }
 
 /** Bytes of a log each thread checks at a time (the order pre-check in parts). */
-const CHECK_BYTES = 8 << 20;
+const CHECK_BYTES = 4 << 20;
 
 /**
  * The order pre-check (as jsonLogQuickOrder) run by the worker threads, a part of the log each, and
@@ -129,17 +129,24 @@ export async function jsonLogQuickOrderParallel(ref: ArtifactRef, fh: FileHandle
   await fh.read(head, 0, 2, 0);
   if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: the serial check reads it decompressed
   const pool = LogWorkerPool.get();
-  const parts: Promise<CheckResult>[] = [];
-  for (let start = 0; start < size; start += CHECK_BYTES) {
-    parts.push(pool.request<CheckResult>({ kind: 'check', fd: fh.fd, start, end: Math.min(size, start + CHECK_BYTES), size }));
-  }
-  let results: CheckResult[];
-  try {
-    results = await Promise.all(parts);
-  } catch {
-    await Promise.allSettled(parts);
-    return null;
-  }
+  // a few parts out at a time (each holds its bytes in a worker while it is checked)
+  const starts: number[] = [];
+  for (let start = 0; start < size; start += CHECK_BYTES) starts.push(start);
+  const results: CheckResult[] = new Array(starts.length);
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (next < starts.length && !failed) {
+      const k = next++;
+      try {
+        results[k] = await pool.request<CheckResult>({ kind: 'check', fd: fh.fd, start: starts[k]!, end: Math.min(size, starts[k]! + CHECK_BYTES), size });
+      } catch {
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: pool.size * 2 }, lane));
+  if (failed) return null;
   const { id, rest } = containerPath(ref.rel)!;
   return combineChecks(results, size, jsonLogRotation(rest, id)!);
 }

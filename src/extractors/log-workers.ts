@@ -51,7 +51,7 @@ export class LogWorkerPool {
   }
 
   private start(index: number): Worker {
-    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     w.unref();
     w.on('message', (r: Reply) => {
       r.worker = index;
