@@ -7,6 +7,7 @@ import type { ArtifactRef, Extractor, ExtractOutput, QuickOrder, RawInput } from
 import { logWorkers } from './extractors/log-workers.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
+import { setSpillDir } from './extractors/spill-dir.js';
 import type { TimelineEvent } from './events/event.js';
 import type { Warnings } from './warnings.js';
 import { compareEvents } from './events/compare.js';
@@ -19,6 +20,8 @@ export interface ExtractOptions {
   extractors?: readonly Extractor<any>[];
   /** Merge large, already-ordered artifacts of directory evidence straight into the output (see DirectMerge). */
   direct?: DirectMerge;
+  /** Folder for extractors' spill files (`--tmp-dir`; the system temp folder when not given). */
+  tmpDir?: string;
 }
 
 /**
@@ -115,6 +118,7 @@ function splitByRoots(p: string, roots: readonly string[]): { root: string; rel:
 export async function extractSource(src: EvidenceSource, opts: ExtractOptions, warnings: Warnings, emit: (e: TimelineEvent) => void): Promise<SourceResult> {
   const extractors = opts.extractors ?? EXTRACTORS;
   const ctx = new Context(src.label, src.kind, opts.hostname);
+  setSpillDir(ctx, opts.tmpDir);
   warnings.source = src.label;
   let events = 0;
   const send = (e: TimelineEvent): void => { events++; emit(e); };

@@ -91,7 +91,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     for (const arg of a.evidence) {
       const src = tryOpenEvidence(arg, warnings);
       if (!src) continue;
-      const result = await extractSource(src, { hostname: a.hostname ?? null, direct }, warnings, (e) => {
+      const result = await extractSource(src, { hostname: a.hostname ?? null, direct, tmpDir: a.tmpDir }, warnings, (e) => {
         progress.tick();
         if (outside(e.timeNs)) { filtered++; return; }
         sorter.add(e);

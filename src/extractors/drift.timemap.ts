@@ -3,13 +3,14 @@ import type { TimelineEvent } from '../events/event.js';
 import type { Warning } from '../warnings.js';
 import { makeEvent } from '../events/build.js';
 import { bareDigest } from './image-paths.js';
-import { diffTrees, mergeLayers, nodeMode, type Change, type LayerTree, type LayerNode } from './drift.js';
+import { nodeMode, type Change, type LayerNode } from './drift.js';
+import { streamDiff, type StreamChange } from './drift-stream.js';
+import type { LayerCursor } from './drift-store.js';
 import { isDiffDriver, treeKey, type LayerDriver } from './layer-layout.js';
 import type { LayerTrees } from './layer-files.js';
 import { formatUtcNs } from '../time/nanotime.js';
 
 const modeOf = (n: LayerNode): string => nodeMode(n);
-const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 
 /** The image layers of a container, lowest first, from its layerdb mount's parent chain. */
 function containerLayers(ctx: Context, parent: string | null): string[] | null {
@@ -63,7 +64,7 @@ interface Stack {
 }
 
 /** A container's layers, per driver: which trees make its view before and after its own changes. */
-function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>): Stack | null | 'incomplete' {
+function containerStack(ctx: Context, cid: string, has: (key: string) => boolean): Stack | null | 'incomplete' {
   const m = ctx.store.mounts.get(cid);
   let driver: LayerDriver;
   let upperDir: string;
@@ -102,7 +103,7 @@ function containerStack(ctx: Context, cid: string, trees: Map<string, LayerTree>
     after = [k(upperDir)];
   }
   const upper = after.at(-1)!;
-  const missing = [...new Set([...before, ...after])].filter((key) => !trees.has(key));
+  const missing = [...new Set([...before, ...after])].filter((key) => !has(key));
   return { driver, before, after, upper, missing };
 }
 
@@ -111,7 +112,7 @@ export function wantedTreeKeys(ctx: Context): Set<string> {
   const keys = new Set<string>();
   const ids = new Set([...ctx.store.mounts.keys(), ...[...ctx.store.aufsParents.keys()].filter((id) => ctx.containers.has(id))]);
   for (const cid of ids) {
-    const st = containerStack(ctx, cid, new Map());
+    const st = containerStack(ctx, cid, () => false);
     if (st && st !== 'incomplete') for (const k of [...st.before, ...st.after]) keys.add(k);
   }
   return keys;
@@ -128,72 +129,88 @@ export function wantedTreeKeys(ctx: Context): Set<string> {
  *           folder's mtime is the best date of a deletion (the last change of that folder).
  */
 export function* driftEvents(ctx: Context, store: LayerTrees, warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent> {
-  const { trees, root } = store;
-  for (const [key, dirs] of store.opaque) {
-    const t = trees.get(key);
-    for (const d of dirs) {
-      const n = t?.get(d);
-      if (n) n.opaque = true;
-    }
+  try {
+    yield* containersDrift(ctx, store, warn);
+  } finally {
+    store.entries.cleanup();
   }
+}
+
+function* containersDrift(ctx: Context, store: LayerTrees, warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent> {
+  const { entries, root } = store;
   const ids = new Set([...ctx.store.mounts.keys(), ...[...ctx.store.aufsParents.keys()].filter((id) => ctx.containers.has(id))]);
   for (const cid of [...ids].sort()) {
-    const stack = containerStack(ctx, cid, trees);
+    const stack = containerStack(ctx, cid, (key) => entries.has(key));
     if (stack === null) continue;
     const label = ctx.label(cid);
     if (stack === 'incomplete') {
       warn({ kind: 'drift-incomplete', evidence: `${root}image`, offset: 0, message: `container ${label}: the layer chain of its image is not in layerdb; no drift computed` });
       continue;
     }
-    const upper = trees.get(stack.upper);
-    if (!upper) {
+    if (!entries.has(stack.upper)) {
       warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: its writable layer (${stack.upper}) is not in the evidence; no drift computed` });
       continue;
     }
     if (stack.missing.length) warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${stack.missing.length} layer(s) missing from the evidence (${stack.missing[0]}${stack.missing.length > 1 ? ', ...' : ''}); changes against them cannot be told apart` });
-    const layers = (keys: string[]) => keys.map((id) => ({ id, tree: trees.get(id) ?? new Map<string, LayerNode>() }));
-    const oldView = mergeLayers(layers(stack.before));
-    const newView = mergeLayers(layers(stack.after));
-    const created = ctx.containers.get(cid)?.created?.ns ?? null;
-    for (const c of diffTrees(newView, oldView)) {
-      const { detail, timestomp } = describe(c, created);
-      let timeNs: bigint | undefined;
-      let desc: string;
-      let dated: string;
-      let evidenceNode: LayerNode | undefined;
-      if (c.kind === 'D') {
-        const parent = upper.get(parentOf(c.path));
-        const whiteout = upper.get(c.path);
-        timeNs = parent?.mtime;
-        desc = 'Content Deletion Time';
-        dated = whiteout?.whiteout
-          ? 'dated by the mtime of its parent folder in the writable layer (a whiteout; whiteouts share one inode and its times)'
-          : isDiffDriver(stack.driver) ? 'dated by the mtime of its parent folder in the writable layer (hidden by an opaque directory)'
-            : 'dated by the mtime of its parent folder in the container\'s copy (absent from it)';
-        evidenceNode = whiteout ?? parent;
-      } else {
-        const n = c.node.node;
-        timeNs = n?.ctime ?? n?.mtime;
-        desc = n?.ctime !== undefined ? 'Metadata Modification Time' : 'Content Modification Time';
-        dated = n?.ctime !== undefined ? 'dated by its ctime in the writable layer' : 'dated by its mtime (no ctime in the evidence)';
-        evidenceNode = n ?? undefined;
-      }
-      if (timeNs === undefined) {
-        warn({ kind: 'no-time', evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
-        continue;
-      }
-      yield makeEvent(ctx, {
-        timeNs, timestampDesc: desc, kind: 'container.drift',
-        message: `Container ${label}: ${c.kind} ${c.path} (${detail}); ${dated}${timestomp ? `; TIMESTOMP? ${timestomp}` : ''}`,
-        source: 'DOCKER', sourcetype: 'Docker Container Drift', dataType: 'docker:container:drift', parser: 'docker_timeline/drift',
-        evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, containerId: cid, inode: evidenceNode?.inode,
-        fields: {
-          change: c.kind, path: c.path, change_detail: detail, layer: stack.upper, storage_driver: stack.driver,
-          timestomp_suspected: timestomp !== null, timestomp_reason: timestomp,
-          mtime: c.node.node?.mtime !== undefined && c.kind !== 'D' ? formatUtcNs(c.node.node.mtime) : null,
-          lower_layer: c.old?.layer ?? (c.kind === 'D' ? c.node.layer : null),
-        },
+    // each layer once, read as one stream sorted by path (held in memory or spilled, see drift-store.ts);
+    // at most ~512 spill files open for the whole stack
+    const keys = [...new Set([...stack.before, ...stack.after])];
+    const cursors: LayerCursor[] = [];
+    try {
+      const layers = keys.map((id) => {
+        const cursor = entries.open(id, store.opaque.get(id), Math.floor(512 / keys.length));
+        cursors.push(cursor);
+        return { id, cursor };
       });
+      yield* containerDrift(ctx, cid, label, stack, root, streamDiff(layers, stack.before.map((k) => keys.indexOf(k)), stack.after.map((k) => keys.indexOf(k)), keys.indexOf(stack.upper)), warn);
+    } finally {
+      for (const c of cursors) c.close();
     }
+  }
+}
+
+/** The events of one container's changes. */
+function* containerDrift(ctx: Context, cid: string, label: string, stack: Stack, root: string, changes: Iterable<StreamChange>,
+  warn: (w: Omit<Warning, 'artifact'>) => void): Iterable<TimelineEvent> {
+  const created = ctx.containers.get(cid)?.created?.ns ?? null;
+  for (const c of changes) {
+    const { detail, timestomp } = describe(c, created);
+    let timeNs: bigint | undefined;
+    let desc: string;
+    let dated: string;
+    let evidenceNode: LayerNode | undefined;
+    if (c.kind === 'D') {
+      const parent = c.upperParent;
+      const whiteout = c.upperEntry;
+      timeNs = parent?.mtime;
+      desc = 'Content Deletion Time';
+      dated = whiteout?.whiteout
+        ? 'dated by the mtime of its parent folder in the writable layer (a whiteout; whiteouts share one inode and its times)'
+        : isDiffDriver(stack.driver) ? 'dated by the mtime of its parent folder in the writable layer (hidden by an opaque directory)'
+          : 'dated by the mtime of its parent folder in the container\'s copy (absent from it)';
+      evidenceNode = whiteout ?? parent;
+    } else {
+      const n = c.node.node;
+      timeNs = n?.ctime ?? n?.mtime;
+      desc = n?.ctime !== undefined ? 'Metadata Modification Time' : 'Content Modification Time';
+      dated = n?.ctime !== undefined ? 'dated by its ctime in the writable layer' : 'dated by its mtime (no ctime in the evidence)';
+      evidenceNode = n ?? undefined;
+    }
+    if (timeNs === undefined) {
+      warn({ kind: 'no-time', evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${c.kind} ${c.path} has no time in the evidence; no event made` });
+      continue;
+    }
+    yield makeEvent(ctx, {
+      timeNs, timestampDesc: desc, kind: 'container.drift',
+      message: `Container ${label}: ${c.kind} ${c.path} (${detail}); ${dated}${timestomp ? `; TIMESTOMP? ${timestomp}` : ''}`,
+      source: 'DOCKER', sourcetype: 'Docker Container Drift', dataType: 'docker:container:drift', parser: 'docker_timeline/drift',
+      evidence: evidenceNode?.evidence ?? `${root}${stack.driver}`, offset: 0, containerId: cid, inode: evidenceNode?.inode,
+      fields: {
+        change: c.kind, path: c.path, change_detail: detail, layer: stack.upper, storage_driver: stack.driver,
+        timestomp_suspected: timestomp !== null, timestomp_reason: timestomp,
+        mtime: c.node.node?.mtime !== undefined && c.kind !== 'D' ? formatUtcNs(c.node.node.mtime) : null,
+        lower_layer: c.old?.layer ?? (c.kind === 'D' ? c.node.layer : null),
+      },
+    });
   }
 }

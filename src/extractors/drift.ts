@@ -15,7 +15,7 @@ export interface LayerNode {
   cap?: string;
   whiteout: boolean;
   opaque: boolean;
-  /** Evidence path and inode of the entry (not the whole entry: a million of these are kept). */
+  /** Evidence path and inode of the entry (not the whole entry). */
   evidence: string;
   inode: string | null;
 }
@@ -41,8 +41,18 @@ export function nodeMode(n: LayerNode): string {
 /** One layer: path in the container file system (`/etc/passwd`) → its node. */
 export type LayerTree = Map<string, LayerNode>;
 
-/** A directory tree of the union (overlay) view. */
-export class VNode {
+/** A node of a merged view: the entry in force at a path (null for a folder only implied by entries below it) and the layer it came from. */
+export interface ViewNode {
+  node: LayerNode | null;
+  layer: string | null;
+}
+
+/**
+ * A directory tree of the union (overlay) view. With `mergeLayers` and `diffTrees` this is the
+ * reference form of drift, on whole trees in memory; the timeline computes the same changes in one
+ * streaming pass over the layers' sorted entries (drift-stream.ts), and tests check the two agree.
+ */
+export class VNode implements ViewNode {
   readonly children = new Map<string, VNode>();
   /** Set by the diff when the node is already reported (added or changed). */
   added = false;
@@ -95,13 +105,13 @@ export interface Change {
   kind: 'A' | 'C' | 'D';
   path: string;
   /** The node in the new view (A, C) or the deleted one in the old view (D). */
-  node: VNode;
+  node: ViewNode;
   /** For C: the node it replaced. */
-  old: VNode | null;
+  old: ViewNode | null;
 }
 
 /** docker's statDifferent: mode, owner, rdev; and for non-directories mtime and size. */
-function statDifferent(a: LayerNode, b: LayerNode): boolean {
+export function statDifferent(a: LayerNode, b: LayerNode): boolean {
   if (a.type !== b.type || a.perm !== b.perm || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
   return a.type !== 'dir' && (a.mtime !== b.mtime || a.size !== b.size);
 }

@@ -1,7 +1,9 @@
 import type { Extractor } from './extractor.js';
 import type { Context } from './context.js';
 import type { EvidenceEntry } from '../evidence/entry.js';
-import { layerNode, type LayerTree } from './drift.js';
+import { layerNode } from './drift.js';
+import { LayerEntryStore } from './drift-store.js';
+import { spillDir } from './spill-dir.js';
 import { fileTimeEvents } from './file-times.js';
 import { layerUsers } from './layer-users.js';
 import { driftEvents, wantedTreeKeys } from './drift.timemap.js';
@@ -41,7 +43,8 @@ function findOwner(ctx: Context, dir: string): Owner {
 }
 
 export interface LayerTrees {
-  trees: Map<string, LayerTree>;
+  /** What drift needs of each entry of those layers, in bounded memory (spilled to `--tmp-dir`). */
+  entries: LayerEntryStore;
   /** Keys of the trees that some container's drift needs; null until the context is complete. */
   wanted: Set<string> | null;
   /** aufs `.wh..wh..opq` markers: tree key → folders made opaque. */
@@ -54,14 +57,13 @@ const stores = new WeakMap<Context, LayerTrees>();
 
 export function layerTrees(ctx: Context): LayerTrees {
   let s = stores.get(ctx);
-  if (!s) stores.set(ctx, (s = { trees: new Map(), wanted: null, opaque: new Map(), root: '' }));
+  if (!s) stores.set(ctx, (s = { entries: new LayerEntryStore({ tmpDir: spillDir(ctx) }), wanted: null, opaque: new Map(), root: '' }));
   return s;
 }
 
 /** Keep what drift needs of an entry, in the driver-neutral form (aufs whiteout names become whiteout nodes). */
 function remember(store: LayerTrees, driver: LayerDriver, key: string, r: LayerFileRecord): void {
-  let t = store.trees.get(key);
-  if (!t) store.trees.set(key, (t = new Map()));
+  store.entries.touch(key);
   if (driver === 'aufs') {
     const a = aufsName(r.path);
     if (a?.kind === 'meta') return;
@@ -72,11 +74,11 @@ function remember(store: LayerTrees, driver: LayerDriver, key: string, r: LayerF
       return;
     }
     if (a?.kind === 'whiteout') {
-      t.set(a.target, { ...layerNode(r.entry), whiteout: true });
+      store.entries.add(key, a.target, { ...layerNode(r.entry), whiteout: true });
       return;
     }
   }
-  t.set(r.path, layerNode(r.entry));
+  store.entries.add(key, r.path, layerNode(r.entry));
 }
 
 /**
