@@ -33,6 +33,7 @@ const { values: opt } = parseArgs({
     tmp: { type: 'string' },
     seed: { type: 'string', default: '20261129' },
     out: { type: 'string', default: path.join(BENCH_DIR, 'out') },
+    'merge-lines': { type: 'string', default: '5000000' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +52,8 @@ if (opt.help) {
   --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
   --seed N          generator seed (default 20261129)
   --out DIR         where results go (default bench/out)
+  --merge-lines N   then the merge bench (bench/merge-bodyfile.ts): an N-line host bodyfile merged
+                    with the lab extraction (default 5000000; 0 skips it)
 `);
   process.exit(0);
 }
@@ -311,4 +314,13 @@ try {
   await main();
 } finally {
   cleanup();
+}
+
+// issue 5: the merge of a large host bodyfile, reported here too (its own script, its own results)
+const mergeLines = Number(opt['merge-lines']);
+if (mergeLines > 0) {
+  log(`\nmerge bench: ${mergeLines} bodyfile lines (bench/merge-bodyfile.ts) ...`);
+  const args = ['--import', 'tsx', path.join(BENCH_DIR, 'merge-bodyfile.ts'), '--lines', String(mergeLines), '--out', opt.out];
+  if (opt.tmp) args.push('--tmp', opt.tmp);
+  execFileSync(process.execPath, args, { stdio: 'inherit', cwd: REPO_DIR });
 }
