@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataRoot, type GeneratedRoot } from './gen-dataroot.ts';
 import { BENCH_DIR, measure, REPO_DIR, type Measured } from './measure.ts';
+import { distIsFresh } from '../bin/fresh.js';
 import { formatSummary, loadTsxMaps, mainProfileIn, summarizeProfile, tsxCacheIn, type CpuProfile, type ProfileSummary } from './profile-summary.ts';
 
 const MB = 1024 * 1024;
@@ -28,6 +29,7 @@ const { values: opt } = parseArgs({
     runs: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     live: { type: 'boolean', default: false },
+    'from-source': { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
     tmp: { type: 'string' },
@@ -49,6 +51,8 @@ if (opt.help) {
   --keep            keep the temporary folder (data root, outputs, profile)
   --live            run the working tree's bin/ and src/ (default: a copy taken at start, so
                     edits made while the bench runs do not mix versions)
+  --from-source     do not compile the copy: run the sources through tsx (default: compiled to
+                    dist/ as npm ci does; the profile run always runs the sources)
   --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
   --seed N          generator seed (default 20261129)
   --out DIR         where results go (default bench/out)
@@ -102,8 +106,10 @@ function toolDir(): string {
   const dir = path.join(work, 'tool');
   mkdirSync(dir, { recursive: true });
   for (const r of ['bin', 'src']) cpSync(path.join(REPO_DIR, r), path.join(dir, r), { recursive: true });
-  for (const f of ['package.json', 'tsconfig.json']) copyFileSync(path.join(REPO_DIR, f), path.join(dir, f));
+  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) copyFileSync(path.join(REPO_DIR, f), path.join(dir, f));
   symlinkSync(path.join(REPO_DIR, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  // compiled as `npm ci` compiles it (bin/build.js), unless --from-source
+  if (!opt['from-source']) execFileSync(process.execPath, [path.join(dir, 'bin', 'build.js')], { stdio: 'inherit' });
   return dir;
 }
 
@@ -131,7 +137,7 @@ interface BareResult { run: Measured; bytes: number; lines: number; loopMs: numb
 
 async function bare(g: GeneratedRoot, i: number): Promise<BareResult> {
   const run = await measure({
-    args: ['--import', 'tsx', path.join(BENCH_DIR, 'bare-loop.ts'), g.logPath],
+    args: [path.join(BENCH_DIR, 'bare-loop.js'), g.logPath],
     peakFile: path.join(work, `peak-bare-${i}.json`),
   });
   if (run.exitCode !== 0) throw new Error(`bare loop failed (${run.exitCode}): ${run.stderr}`);
@@ -172,7 +178,8 @@ async function main(): Promise<void> {
   const dir = toolDir();
   const srcAtStart = sourceHash(dir);
   const srcLive = sourceHash(REPO_DIR);
-  log(`tool: ${opt.live ? 'working tree (--live)' : `copy of the working tree in ${dir}`}, sources ${srcAtStart}`);
+  const runtime = distIsFresh(dir) ? 'compiled (dist/)' : 'sources through tsx';
+  log(`tool: ${opt.live ? 'working tree (--live)' : `copy of the working tree in ${dir}`}, sources ${srcAtStart}, runs ${runtime}`);
   const logMb = g.logBytes / MB;
   const bares: BareResult[] = [];
   const tools = new Map<string, ToolResult[]>(formats.map((f) => [f, []]));
@@ -245,7 +252,7 @@ async function main(): Promise<void> {
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
   const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
   process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
 
@@ -256,7 +263,7 @@ async function main(): Promise<void> {
     const profDir = path.join(work, 'prof');
     const tsxTmp = path.join(work, 'prof-tmp'); // fresh TMPDIR: tsx's cache then holds exactly this run's transforms
     mkdirSync(tsxTmp, { recursive: true });
-    const t = await tool(g, dir, 'l2tcsv', 999, ['--cpu-prof', '--cpu-prof-dir', profDir], { TMPDIR: tsxTmp });
+    const t = await tool(g, dir, 'l2tcsv', 999, ['--cpu-prof', '--cpu-prof-dir', profDir], { TMPDIR: tsxTmp, DOCKER_TIMELINE_FROM_SOURCE: '1' });
     const file = mainProfileIn(profDir);
     const cache = tsxCacheIn(tsxTmp);
     if (!file || !cache) {
@@ -290,7 +297,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memMb: Math.round(os.totalmem() / MB), platform: `${os.platform()} ${os.release()}` },
     git: gitAtStart,
-    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
+    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', runtime, sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
     log: { mb: logMb, bytes: g.logBytes, lines, stderrLines: g.stderrLines || null, generatedS: g.genMs / 1000, firstTime: g.firstTime, lastTime: g.lastTime, reused: Boolean(opt.data) },
     runs,
     units: { mb: 1048576, ratio: 'tool MB/s divided by bare-loop (whole process) MB/s' },

@@ -47,6 +47,7 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
   const chunks = plan.length - 1;
   const ahead: Promise<ChunkResult | Error>[] = [];
   let next = 0;
+  let fellBack = false;
   const send = (): void => {
     ahead.push(pool.request<ChunkResult>({ kind: 'format', spec, fd: fh.fd, start: plan[next]!, end: plan[next + 1]!, templates }).catch((e: Error) => e));
     next++;
@@ -59,7 +60,11 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
       const r = await ahead.shift()!;
       if (next < chunks) send();
       if (r instanceof Error || r.error) {
-        // no worker could format it: the JSON path reads it here
+        // no worker could format it: the JSON path reads it here (same output, slower); said once per log
+        if (!fellBack) {
+          fellBack = true;
+          out.warn({ kind: 'worker-failed', level: 'notice', offset: plan[i]!, message: `log worker threads could not format this log (${r instanceof Error ? r.message : r.error}); it was read on the main thread instead: same events, slower` });
+        }
         await readChunkHere(fh, plan[i]!, plan[i + 1]!, reader);
       } else {
         const buf = Buffer.from(r.out.buffer, r.out.byteOffset, r.out.length);

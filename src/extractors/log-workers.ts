@@ -2,8 +2,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { chunkBuffers, type ChunkResult } from './json-file-log.chunk.js';
 
-const WORKER_ENTRY = new URL('../../bin/worker.js', import.meta.url);
-const WORKER_MODULE = new URL('./json-file-log.worker.ts', import.meta.url).href;
+/**
+ * Compiled (dist/*.js) the worker module runs as it is; from the sources (*.ts) it runs through
+ * bin/worker.js, which registers tsx in the worker as bin/docker-timeline.js does in the main thread.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER_MODULE = new URL(COMPILED ? './json-file-log.worker.js' : './json-file-log.worker.ts', import.meta.url);
+const WORKER_ENTRY = COMPILED ? WORKER_MODULE : new URL('../../bin/worker.js', import.meta.url);
 
 /** Worker threads for large logs: one per core (the main thread only merges and writes), at most 4. */
 export function logWorkers(): number {
@@ -51,7 +56,7 @@ export class LogWorkerPool {
   }
 
   private start(index: number): Worker {
-    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const w = new Worker(WORKER_ENTRY, { workerData: { module: WORKER_MODULE.href }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     w.unref();
     w.on('message', (r: Reply) => {
       r.worker = index;

@@ -11,6 +11,7 @@ import { jsonFileLog, jsonLogQuickOrder } from '../../src/extractors/json-file-l
 import { jsonLogItemsHere } from '../../src/extractors/json-file-log.fast.js';
 import { jsonLogItemsParallel, logTemplates } from '../../src/extractors/json-file-log.parallel.js';
 import { RawLine, type TimelineItem } from '../../src/events/raw-line.js';
+import { LogWorkerPool } from '../../src/extractors/log-workers.js';
 import type { ArtifactRef } from '../../src/extractors/extractor.js';
 import type { ContainerConfigRecord } from '../../src/extractors/container-config.js';
 
@@ -150,6 +151,36 @@ test('worker threads write a checked log byte for byte as the JSON path does, li
     t.deepEqual(warnings, want.warnings);
   }), { numRuns: 25 });
   t.true(checked > 5, `logs that passed the pre-check: ${checked}`);
+});
+
+test.serial('when the worker threads fail, the log is read on this thread: the same bytes, and one notice saying so', async (t) => {
+  const ctx = context('/web');
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) lines.push(JSON.stringify({ log: `line ${i}, "q"\n`, stream: i % 3 ? 'stdout' : 'stderr', time: `2026-11-29T05:46:${String(10 + (i >> 4)).padStart(2, '0')}.${String(i).padStart(9, '0')}Z` }));
+  const bytes = Buffer.from(lines.join('\n') + '\n');
+  const plan: number[] = [];
+  let at = 0;
+  lines.forEach((l, i) => { if (i % 50 === 0) plan.push(at); at += Buffer.byteLength(l) + 1; });
+  plan.push(bytes.length);
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-raw-'));
+  writeFileSync(path.join(dir, 'log'), bytes);
+  const fh = await open(path.join(dir, 'log'), 'r');
+  const sink = new L2tCsvSink('UTC', 'host');
+  const fmt = sink.rawLogs();
+  const notices: { kind: string; level?: string; offset: number; message: string }[] = [];
+  const items: TimelineItem[] = [];
+  const request = LogWorkerPool.prototype.request;
+  LogWorkerPool.prototype.request = () => Promise.reject(new Error('worker gone'));
+  try {
+    for await (const b of jsonLogItemsParallel(REF, fh, plan, logTemplates(REF, ctx, fmt), ctx, fmt, { record() {}, warn: (w) => notices.push(w) }, 2)) items.push(...b);
+  } finally {
+    LogWorkerPool.prototype.request = request;
+    await fh.close();
+  }
+  t.true(Buffer.from(write(sink, items) + sink.end()).equals(Buffer.from((await jsonPath(bytes, ctx, 'UTC')).text)));
+  t.is(notices.length, 1);
+  t.like(notices[0], { kind: 'worker-failed', level: 'notice', offset: 0 });
+  t.regex(notices[0]!.message, /worker gone.*main thread/);
 });
 
 test('fast path: surrogate halves that meet once CR and LF are dropped make one character, as in the JSON path', async (t) => {

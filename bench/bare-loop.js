@@ -1,26 +1,20 @@
 /**
  * The "bare loop": the least work any json-file reader has to do. Read the log with an fs stream
  * (1 MiB chunks, as the tool reads), split the Buffers at `\n` with indexOf, JSON.parse each line's
- * UTF-8 text, nothing else. Run as its own process (`node --import tsx bench/bare-loop.ts FILE`) so
- * it starts as cold as the tool does; prints one JSON line with its numbers.
+ * UTF-8 text, nothing else. Plain JavaScript run as its own process (`node bench/bare-loop.js FILE`,
+ * no tsx), so it starts as a plain Node program does; prints one JSON line with its numbers.
  */
 import { createReadStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-export interface BareLoopResult {
-  bytes: number;
-  lines: number;
-  /** Time of the read/split/parse loop alone (no process start-up). */
-  loopMs: number;
-}
-
-export async function bareLoop(file: string): Promise<BareLoopResult> {
+/** Reads FILE; returns { bytes, lines, loopMs } (loopMs: the read/split/parse loop alone, no start-up). */
+export async function bareLoop(file) {
   const t0 = performance.now();
   let bytes = 0;
   let lines = 0;
   let sink = 0; // keeps the parse results observable
-  let carry: Buffer | null = null;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  let carry = null;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     bytes += chunk.length;
     let start = 0;
     for (;;) {
@@ -32,7 +26,7 @@ export async function bareLoop(file: string): Promise<BareLoopResult> {
         carry = null;
       }
       if (line.length > 0) {
-        const obj = JSON.parse(line.toString('utf8')) as { log?: string };
+        const obj = JSON.parse(line.toString('utf8'));
         sink += obj.log ? 1 : 0;
         lines++;
       }
@@ -51,7 +45,7 @@ export async function bareLoop(file: string): Promise<BareLoopResult> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: bare-loop.ts LOGFILE\n');
+    process.stderr.write('usage: bare-loop.js LOGFILE\n');
     process.exit(2);
   }
   const r = await bareLoop(file);
