@@ -58,8 +58,8 @@ test('aufs, pre-1.10 layout (docker-explorer aufs.v1): three containers, one run
 });
 
 /**
- * vfs: no engine runs here to make the lab's vfs-small, so the overlay-small data root is turned into
- * the vfs layout the engine would have written: every layer a full copy (image root; image + init;
+ * vfs, rebuilt (the real engine-made vfs-small is tested in drivers-real.test.ts): the overlay-small
+ * data root is turned into the vfs layout the engine would have written: every layer a full copy (image root; image + init;
  * image + the container's upper, whiteouts applied), layerdb moved to image/vfs. The drift must still
  * equal the engine's docker diff of overlay-small (same story, same actions).
  */
