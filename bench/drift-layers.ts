@@ -13,11 +13,15 @@
  *   npx tsx bench/drift-layers.ts --files 300000
  *   npx tsx bench/drift-layers.ts --files 1000000 --keep        # keep the data root (printed)
  *   npx tsx bench/drift-layers.ts --data DIR                    # reuse a kept data root
+ *   npx tsx bench/drift-layers.ts --files 10000 --upper-files 1000000   # the container's own layer holds 1 M files
  *
  * Options: --files N (default 300000), --tmp DIR (where the data root and scratch go; default
  * os.tmpdir()), --keep, --data DIR, --runs N (the lowest time, the lowest and highest peak), --after
  * (pass `--after <upper layer time>` so the N layer files' own time events are filtered before the
- * sorter: isolates drift from the sort of ~3N file-time events), --json FILE (write the results).
+ * sorter: isolates drift from the sort of ~3N file-time events), --json FILE (write the results),
+ * --upper-files M (default 0: the container itself also made M new files, 1000 per folder, under
+ * `/srv/upper/`, all in its writable layer: each one and each of their folders is an expected `A`).
+ * --files needs at least 10000: the other changes are picked in folders no whole-folder change uses.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,6 +45,7 @@ const DIRS_PER_GROUP = 100;
 
 interface Plan {
   files: number;
+  upperFiles?: number;
   containerId: string;
   /** Seconds since the epoch just before the container's layer was written. */
   upperStart: number;
@@ -74,7 +79,14 @@ function pick(count: number, lo: number, hi: number, used: Set<number>, seed: nu
   return out.sort((a, b) => a - b);
 }
 
-function generate(base: string, files: number): Plan {
+/** The path of file `i` the container made itself (`--upper-files`). */
+function upperFile(i: number): string {
+  const d = Math.floor(i / FILES_PER_DIR);
+  const g = Math.floor(d / DIRS_PER_GROUP);
+  return `/srv/upper/g${String(g).padStart(3, '0')}/d${String(d).padStart(4, '0')}/file_${String(i).padStart(7, '0')}.dat`;
+}
+
+function generate(base: string, files: number, upperFiles: number): Plan {
   const t0 = Date.now();
   const root = path.join(base, 'docker');
   const w = (rel: string, text: string): void => {
@@ -227,15 +239,28 @@ function generate(base: string, files: number): Plan {
   put(mountId, lowerInOpaque[0]!, 'same name, new file\n');
   changed(lowerInOpaque[0]!, 'C');
   changed(opaqueDir, 'C');
+  // files the container made itself, in new folders of its writable layer
+  for (let i = 0; i < upperFiles; i++) {
+    const p = upperFile(i);
+    const abs = layerDir(mountId) + p;
+    const dir = abs.slice(0, abs.lastIndexOf('/'));
+    if (!made.has(dir)) {
+      mkdirs(dir);
+      for (let a = parentOf(p); a !== '/'; a = parentOf(a)) changed(a, 'A');
+    }
+    closeSync(openSync(abs, 'w'));
+    changed(p, 'A');
+    if (i % 100_000 === 99_999) process.stderr.write(`  ${i + 1} writable-layer files\n`);
+  }
   // whiteouts: one shell, many mknod (0/0 character devices)
   execFileSync('sh', ['-c', whiteouts.map((p) => `mknod '${p.replace(/'/g, `'\\''`)}' c 0 0`).join('\n')]);
   // every folder above a change that was there before is reported as changed (as docker diff does)
   for (const [p, k] of [...expected]) {
-    if (k === 'A' && p.startsWith('/opt')) continue;
+    if (k === 'A' && (p.startsWith('/opt') || p.startsWith('/srv'))) continue;
     for (const a of ancestors(p)) if (!expected.has(a)) expected.set(a, 'C');
   }
-  writeFileSync(path.join(base, 'plan.json'), JSON.stringify({ files, containerId, upperStart, expected: [...expected].map(([p, k]) => `${k} ${p}`).sort() }));
-  process.stderr.write(`generated ${files} lower files and ${expected.size} changes in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${root}\n`);
+  writeFileSync(path.join(base, 'plan.json'), JSON.stringify({ files, upperFiles, containerId, upperStart, expected: [...expected].map(([p, k]) => `${k} ${p}`).sort() }));
+  process.stderr.write(`generated ${files} lower files, ${upperFiles} writable-layer files and ${expected.size} changes in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${root}\n`);
   return JSON.parse(readFileSync(path.join(base, 'plan.json'), 'utf8')) as Plan;
 }
 
@@ -278,20 +303,21 @@ async function runTool(base: string, plan: Plan, scratch: string): Promise<RunRe
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('whiteouts are 0/0 character devices: run as root');
   const files = Number(arg('files') ?? 300_000);
+  const upperFiles = Number(arg('upper-files') ?? 0);
   const runs = Number(arg('runs') ?? 1);
   const tmp = arg('tmp') ?? tmpdir();
   const given = arg('data');
   const base = given ?? mkdtempSync(path.join(tmp, 'drift-bench-'));
   const scratch = mkdtempSync(path.join(tmp, 'drift-bench-scratch-'));
   try {
-    const plan = given && existsSync(path.join(given, 'plan.json')) ? JSON.parse(readFileSync(path.join(given, 'plan.json'), 'utf8')) as Plan : generate(base, files);
+    const plan = given && existsSync(path.join(given, 'plan.json')) ? JSON.parse(readFileSync(path.join(given, 'plan.json'), 'utf8')) as Plan : generate(base, files, upperFiles);
     const results: RunResult[] = [];
     for (let i = 0; i < runs; i++) results.push(await runTool(base, plan, scratch));
     const best = { peakRssMb: Math.min(...results.map((r) => r.peakRssMb)), wallS: Math.min(...results.map((r) => r.wallS)) };
     const worstPeak = Math.max(...results.map((r) => r.peakRssMb));
     const r = results[0]!;
     const summary = {
-      lowerFiles: plan.files, expectedChanges: plan.expected.length, driftEvents: r.drift, driftOk: results.every((x) => x.driftOk),
+      lowerFiles: plan.files, upperFiles: plan.upperFiles ?? 0, expectedChanges: plan.expected.length, driftEvents: r.drift, driftOk: results.every((x) => x.driftOk),
       events: r.events, exitCode: r.exitCode, peakRssMb: Math.round(best.peakRssMb * 10) / 10, peakRssMaxMb: Math.round(worstPeak * 10) / 10, wallS: best.wallS, runs,
       after: flag('after'), node: process.version, when: new Date().toISOString(),
     };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
 import type { Warnings } from '../warnings.js';
-import { opaqueDirs } from './xattrs.js';
+import { opaqueDirsAt } from './xattrs.js';
 import { decodeBytes } from '../extractors/bytes-text.js';
 
 const O_NOATIME = (constants as Record<string, number>).O_NOATIME ?? 0;
@@ -14,6 +14,13 @@ const SLASH = Buffer.from('/');
 const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
 /** Paths longer than this (bytes) are re-anchored on an open directory; Linux refuses paths of 4096 bytes or more. */
 const LONG_PATH = 1024;
+/**
+ * getfattr builds the paths below the folder it is given, and stops at PATH_MAX (4096 bytes): in a
+ * subtree whose overlay xattrs are read, a folder this many bytes of path below the last folder
+ * getfattr was run on is scanned again from itself (a name adds at most 256 bytes, so every folder
+ * is covered by some scan).
+ */
+const XATTR_RESCAN = 2048;
 /** Entries of a folder lstat'ed ahead of the one being visited. */
 const STAT_AHEAD = 32;
 /** Directory entries read per getdents batch (opendir's buffer). */
@@ -63,6 +70,7 @@ export class DirectorySource implements EvidenceSource {
   xattrSubtrees: ((rel: string) => boolean) | null = null;
   /** Directories of at most this lstat size (bytes) are listed with one readdir, others in batches (see SMALL_DIR). */
   smallDirBytes = SMALL_DIR;
+  /** Evidence paths (as `rel`) of the folders getfattr found opaque. */
   private opaque = new Set<string>();
   private warnedNoGetfattr = false;
   constructor(readonly label: string, readonly root: string, private readonly warnings: Warnings) {}
@@ -80,7 +88,7 @@ export class DirectorySource implements EvidenceSource {
   async statEntry(rel: string): Promise<EvidenceEntry | null> {
     const abs = path.join(this.root, rel);
     try {
-      const e = this.entryOf(rel, await fsp.lstat(abs, { bigint: true }), rel);
+      const e = this.entryOf(rel, await fsp.lstat(abs, { bigint: true }));
       if (e.type === 'symlink') e.linkTarget = await linkText(abs);
       return e;
     } catch {
@@ -88,8 +96,8 @@ export class DirectorySource implements EvidenceSource {
     }
   }
 
-  /** An entry from its lstat (all but a symlink's target). `lossy`: the path as getfattr names it. */
-  private entryOf(rel: string, st: BigIntStats, lossy: string): EvidenceEntry {
+  /** An entry from its lstat (all but a symlink's target). */
+  private entryOf(rel: string, st: BigIntStats): EvidenceEntry {
     const type = typeOf(st);
     const e: EvidenceEntry = {
       path: rel, type, size: st.size, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid),
@@ -97,7 +105,7 @@ export class DirectorySource implements EvidenceSource {
     };
     // Node reports birthtime as 0 (or ctime) where the file system or statx gives none.
     if (st.birthtimeNs > 0n) e.birthtime = st.birthtimeNs;
-    if (type === 'dir' && this.opaque.size > 0 && this.opaque.has(path.join(this.root, lossy))) e.xattrs = { 'trusted.overlay.opaque': 'y' };
+    if (type === 'dir' && this.opaque.size > 0 && this.opaque.has(rel)) e.xattrs = { 'trusted.overlay.opaque': 'y' };
     if (type === 'char' || type === 'block') {
       // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31
       const r = st.rdev;
@@ -146,25 +154,22 @@ export class DirectorySource implements EvidenceSource {
 
   /**
    * List one directory and visit its entries, depth first. `rel` is the evidence path as text (names
-   * that are not valid UTF-8 get their bytes written as `\xNN`), `lossy` the same path decoded as
-   * getfattr's output is (invalid bytes as U+FFFD, for the opaque-directory lookup), and `fsDir` the
-   * path the system calls use: the raw bytes, below an open directory (`/proc/self/fd/N`) once the
-   * path grows long, so a chain deeper than PATH_MAX (4096 bytes) is still read to its end. The walk
-   * awaits each level, so depth costs heap, not stack.
+   * escaped by decodeBytes: invalid UTF-8 as `\xNN`), and `fsDir` the path the system calls use: the
+   * raw bytes, below an open directory (`/proc/self/fd/N`) once the path grows long, so a chain deeper
+   * than PATH_MAX (4096 bytes) is still read to its end. `xattrBase`: in a subtree whose overlay
+   * xattrs are read, the byte length of the `rel` of the folder getfattr last scanned (null outside).
+   * The walk awaits each level, so depth costs heap, not stack.
    *
    * Memory per folder is bounded by its names only (packed bytes + 8 bytes of index per entry, ~20
    * bytes per entry): a large folder's names are read in batches, the directory handle is closed
    * before the walk goes deeper, and only STAT_AHEAD lstat results are pending at a time. Nothing per entry is kept once
    * it has been visited.
    */
-  private async walkDir(rel: string, visitor: WalkVisitor, fsDir: Buffer = Buffer.from(this.root), lossy = rel, size = 0n): Promise<void> {
-    if (this.xattrSubtrees?.(rel)) {
-      const dirs = await opaqueDirs(path.join(this.root, lossy));
-      if (dirs) for (const d of dirs) this.opaque.add(d);
-      else if (!this.warnedNoGetfattr) {
-        this.warnedNoGetfattr = true;
-        this.warnings.add({ kind: 'no-xattrs', artifact: 'directory', evidence: rel, offset: 0, message: 'getfattr (Debian package attr) is not installed: overlay opaque directories cannot be read from a directory evidence, so files they hide are not reported as deleted' });
-      }
+  private async walkDir(rel: string, visitor: WalkVisitor, fsDir: Buffer = Buffer.from(this.root), size = 0n, xattrBase: number | null = null): Promise<void> {
+    const relBytes = Buffer.byteLength(rel);
+    if (this.xattrSubtrees?.(rel) || (xattrBase !== null && relBytes - xattrBase > XATTR_RESCAN)) {
+      xattrBase = relBytes;
+      await this.readOpaque(rel, fsDir);
     }
     let anchor: import('node:fs/promises').FileHandle | null = null;
     let here = fsDir;
@@ -197,20 +202,19 @@ export class DirectorySource implements EvidenceSource {
         const st = await ahead[i % STAT_AHEAD]!;
         ahead[i % STAT_AHEAD] = undefined;
         const raw = names.name(order[i]!);
-        const { text: name, escaped } = decodeBytes(raw);
+        const name = decodeBytes(raw).text;
         const childRel = rel ? `${rel}/${name}` : name;
-        const childLossy = escaped || lossy !== rel ? (rel ? `${lossy}/${raw.toString('utf8')}` : raw.toString('utf8')) : childRel;
         if (st instanceof Error) {
           this.warnings.add({ kind: 'unreadable', artifact: 'file', evidence: childRel, offset: 0, message: `cannot stat: ${errorText(st)}` });
           continue;
         }
-        const entry = this.entryOf(childRel, st, childLossy);
+        const entry = this.entryOf(childRel, st);
         // the path for the system calls below is made only for the entries that need one
         if (entry.type === 'symlink') entry.linkTarget = await linkText(Buffer.concat([here, SLASH, raw]));
         if (entry.type === 'dir') {
           const want = visitor.want(entry);
           if (want !== 'skip') await visitor.visit(entry, null);
-          if (visitor.descend(childRel)) await this.walkDir(childRel, visitor, Buffer.concat([here, SLASH, raw]), childLossy, entry.size);
+          if (visitor.descend(childRel)) await this.walkDir(childRel, visitor, Buffer.concat([here, SLASH, raw]), entry.size, xattrBase);
           continue;
         }
         const want = visitor.want(entry);
@@ -236,6 +240,40 @@ export class DirectorySource implements EvidenceSource {
       }
     } finally {
       await anchor?.close();
+    }
+  }
+
+  /**
+   * The opaque folders at and below `rel` (getfattr through the folder's descriptor: its path may be
+   * of any length), added to `opaque`. getfattr's own complaints are warnings, except the "File name
+   * too long" of folders a later scan from deeper down covers.
+   */
+  private async readOpaque(rel: string, fsDir: Buffer): Promise<void> {
+    if (this.warnedNoGetfattr) return;
+    let fh: import('node:fs/promises').FileHandle | null = null;
+    try {
+      fh = await fsp.open(fsDir, constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch {
+      return; // listing it fails too, and says so
+    }
+    try {
+      const scan = PROC_FD ? await opaqueDirsAt(fh.fd) : null;
+      if (!scan) {
+        this.warnedNoGetfattr = true;
+        const why = PROC_FD ? 'getfattr (Debian package attr) is not installed' : 'getfattr is given folders through /proc/self/fd, which this system lacks';
+        this.warnings.add({ kind: 'no-xattrs', artifact: 'directory', evidence: rel, offset: 0, message: `${why}: overlay opaque directories cannot be read from a directory evidence, so files they hide are not reported as deleted` });
+        return;
+      }
+      for (const d of scan.dirs) {
+        const sub = decodeBytes(d).text;
+        this.opaque.add(!sub ? rel : rel ? `${rel}/${sub}` : sub);
+      }
+      const errors = scan.errors.filter((l) => !l.endsWith(': File name too long'));
+      if (errors.length) {
+        this.warnings.add({ kind: 'no-xattrs', artifact: 'directory', evidence: rel, offset: 0, message: `getfattr could not read the overlay xattrs of everything below this folder (opaque directories there may be missed): ${errors.slice(0, 3).join('; ')}${errors.length > 3 ? ` (${errors.length} lines)` : ''}` });
+      }
+    } finally {
+      await fh.close();
     }
   }
 }

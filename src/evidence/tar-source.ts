@@ -7,7 +7,7 @@ import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './en
 import { normaliseMemberName } from './entry.js';
 import type { Warnings } from '../warnings.js';
 import { NS_PER_SECOND, inTimeRange, secondsFractionToNs } from '../time/nanotime.js';
-import { decodeBytes } from '../extractors/bytes-text.js';
+import { decodeBytes, escapeText } from '../extractors/bytes-text.js';
 import { tarNumber } from '../extractors/tar-header.js';
 
 const TYPES: Record<string, EntryType> = {
@@ -67,7 +67,7 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-/** Member names and link targets are bytes: kept exactly, invalid UTF-8 written as `\xNN` (as in directory evidence). */
+/** Member names and link targets are bytes: kept exactly, invalid UTF-8 written as `\xNN` (the escape of decodeBytes, as in directory evidence). */
 function nameText(latin1: string): string {
   return decodeBytes(Buffer.from(latin1, 'latin1')).text;
 }
@@ -151,9 +151,9 @@ export class TarSource implements EvidenceSource {
         const h = member.header;
         const type = TYPES[h.type ?? 'file'] ?? 'other';
         const pax = h.pax as Record<string, string> | undefined;
-        // a pax path/linkpath (UTF-8 by definition) replaced the latin1-decoded header field
-        const name = pax?.path !== undefined ? h.name : nameText(h.name);
-        const linkname = h.linkname ? (pax?.linkpath !== undefined ? h.linkname : nameText(h.linkname)) : null;
+        // a pax path/linkpath (UTF-8 by definition, decoded by tar-stream) replaced the latin1-decoded header field
+        const name = pax?.path !== undefined ? escapeText(h.name) : nameText(h.name);
+        const linkname = h.linkname ? (pax?.linkpath !== undefined ? escapeText(h.linkname) : nameText(h.linkname)) : null;
         const path = normaliseMemberName(name);
         const at = (member as unknown as { offset?: number }).offset ?? currentEnd;
         const dataAt = (h as { byteOffset?: number }).byteOffset ?? at + 512;

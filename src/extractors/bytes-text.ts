@@ -1,27 +1,75 @@
 const strict = new TextDecoder('utf-8', { fatal: true });
 
+/** A literal backslash that would be read as the start of an escape: `\x` and two hex digits (either case) follow it. */
+const LOOKS_ESCAPED = /\\(?=x[0-9A-Fa-f]{2})/g;
+/** One escape, as unescapeBytes reads it. */
+const ESCAPE = /\\x([0-9A-Fa-f]{2})/g;
+
 /**
- * Bytes to text without losing any: valid UTF-8 is decoded as is; each byte of an invalid sequence
- * is written as `\xNN` (documented escape), never replaced by U+FFFD. Returns whether escaping happened.
+ * How a value is made text:
+ * - `always` (names: file names, link targets, archive member names, owner names, SQLite text):
+ *   the escape applies to every value, so a name that holds no `\xHH` was written as it is;
+ * - `invalid` (log text): the text is escaped only when it holds invalid UTF-8 (the caller flags
+ *   such a line), valid text is returned exactly as it is.
  */
-export function decodeBytes(buf: Uint8Array): { text: string; escaped: boolean } {
+export type EscapeWhen = 'always' | 'invalid';
+
+/**
+ * Bytes to text without losing any, reversibly (the rule is in the README, "Evidence handling"):
+ * valid UTF-8 is decoded as it is; each byte of an invalid sequence is written as `\xNN` (two
+ * lower-case hex digits), never replaced by U+FFFD; and, where the escape applies, a literal
+ * backslash that would be read as the start of an escape (`\`, then `x` and two hex digits) is
+ * written as `\x5c`. So decoding every `\xHH` back to the byte HH (unescapeBytes) gives the exact
+ * bytes, and two different byte strings never give the same text. Returns whether the text differs
+ * from a plain decode.
+ */
+export function decodeBytes(buf: Uint8Array, when: EscapeWhen = 'always'): { text: string; escaped: boolean } {
+  let text: string;
   try {
-    return { text: strict.decode(buf), escaped: false };
+    text = strict.decode(buf);
   } catch {
-    let out = '';
-    let i = 0;
-    while (i < buf.length) {
-      const len = validSequenceLength(buf, i);
-      if (len > 0) {
-        out += Buffer.from(buf.subarray(i, i + len)).toString('utf8');
-        i += len;
-      } else {
-        out += `\\x${buf[i]!.toString(16).padStart(2, '0')}`;
-        i += 1;
-      }
-    }
-    return { text: out, escaped: true };
+    return { text: escapeInvalid(buf), escaped: true };
   }
+  if (when === 'invalid' || !text.includes('\\')) return { text, escaped: false };
+  const out = text.replace(LOOKS_ESCAPED, '\\x5c');
+  return { text: out, escaped: out !== text };
+}
+
+/** The same rule for a value that is already text (e.g. a pax path tar-stream decoded): literal `\xHH` gets its backslash as `\x5c`. */
+export function escapeText(text: string): string {
+  return text.includes('\\') ? text.replace(LOOKS_ESCAPED, '\\x5c') : text;
+}
+
+/** The exact bytes of an escaped text: every `\xHH` (either case) is the byte HH, everything else its UTF-8. */
+export function unescapeBytes(text: string): Buffer {
+  if (!text.includes('\\')) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const m of text.matchAll(ESCAPE)) {
+    parts.push(Buffer.from(text.slice(last, m.index), 'utf8'), Buffer.from([parseInt(m[1]!, 16)]));
+    last = m.index + m[0].length;
+  }
+  parts.push(Buffer.from(text.slice(last), 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/** Bytes that are not all valid UTF-8: valid runs decoded (literal `\xHH` escaped), each invalid byte as `\xNN`. */
+function escapeInvalid(buf: Uint8Array): string {
+  const run = (a: number, b: number): string => (a === b ? '' : escapeText(Buffer.from(buf.buffer, buf.byteOffset + a, b - a).toString('utf8')));
+  let out = '';
+  let start = 0;
+  let i = 0;
+  while (i < buf.length) {
+    const len = validSequenceLength(buf, i);
+    if (len > 0) {
+      i += len;
+      continue;
+    }
+    // an escape is four ASCII characters, so it never spans an invalid byte: each run is escaped on its own
+    out += `${run(start, i)}\\x${buf[i]!.toString(16).padStart(2, '0')}`;
+    start = ++i;
+  }
+  return out + run(start, buf.length);
 }
 
 /** Length of the valid UTF-8 sequence at i, or 0. */

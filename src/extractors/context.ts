@@ -13,6 +13,8 @@ export class Context {
   readonly hostconfigs = new Map<string, HostConfigRecord>();
   /** image id (hex, no `sha256:`) → its config. */
   readonly images = new Map<string, ImageConfigRecord>();
+  /** image id → every image store holding its config (after a driver switch the same image can be in two). */
+  readonly imageDrivers = new Map<string, Set<string>>();
   readonly store = new ImageStore();
   /** Volumes of `volumes/metadata.db`, by name. */
   readonly volumes = new Map<string, VolumeInfo>();

@@ -3,12 +3,14 @@ import type { EvidenceEntry } from '../evidence/entry.js';
 import { imageStorePath, bareDigest } from './image-paths.js';
 import { isObject, readBounded, str, tryParseJson } from './read-bounded.js';
 import { makeEvent } from '../events/build.js';
-import { layerUsers } from './layer-users.js';
+import { layerUsersOf } from './layer-users.js';
 import { formatUtcNs } from '../time/nanotime.js';
 
 export interface DistributionRecord {
   /** Layer diff id (hex). */
   diffId: string;
+  /** `image/<driver>/distribution`. */
+  driver?: string;
   /** Where the layer was pulled from or pushed to: blob digest and repository. */
   sources: { digest: string; repository: string }[];
   entry: EvidenceEntry;
@@ -31,7 +33,8 @@ export const distribution: Extractor<DistributionRecord> = {
   },
   async extract(ref, input, out) {
     if (!input) return;
-    const diffId = V2META.exec(imageStorePath(ref.rel)!.rest)![1]!;
+    const p = imageStorePath(ref.rel)!;
+    const diffId = V2META.exec(p.rest)![1]!;
     const raw = await readBounded(input, 1 << 20);
     const parsed = raw ? tryParseJson(raw.toString('utf8')) : null;
     if (!parsed?.ok || !Array.isArray(parsed.value)) {
@@ -39,7 +42,7 @@ export const distribution: Extractor<DistributionRecord> = {
       return;
     }
     out.record({
-      diffId, entry: ref.entry,
+      diffId, driver: p.driver, entry: ref.entry,
       sources: parsed.value.filter(isObject).map((m) => ({ digest: str(m.Digest) ?? '', repository: str(m.SourceRepository) ?? '' })),
     });
   },
@@ -47,9 +50,10 @@ export const distribution: Extractor<DistributionRecord> = {
   *toEvents(r, ctx) {
     const t = r.entry.mtime;
     if (t === undefined) return;
+    // the layer of this driver's layerdb with that diff id (after a driver switch each driver has one)
     let chain: string | undefined;
-    for (const l of ctx.store.layers.values()) if (l.diffId && bareDigest(l.diffId) === r.diffId) chain = l.chainId;
-    const users = chain ? layerUsers(ctx).get(chain) ?? [] : [];
+    for (const l of ctx.store.layers.values()) if (l.diffId && bareDigest(l.diffId) === r.diffId && (r.driver === undefined || l.driver === r.driver)) chain = l.chainId;
+    const users = chain ? layerUsersOf(ctx, chain, r.driver) : [];
     const repos = [...new Set(r.sources.map((s) => s.repository))];
     yield makeEvent(ctx, {
       timeNs: t, timestampDesc: 'File Downloaded Time', kind: 'layer.pulled',
@@ -58,7 +62,7 @@ export const distribution: Extractor<DistributionRecord> = {
       evidence: r.entry.path, offset: 0, imageId: users[0]?.imageId, inode: r.entry.inode,
       fields: {
         diff_id: `sha256:${r.diffId}`, source_repositories: repos.join(', ') || null, blob_digests: r.sources.map((s) => s.digest).join(', ') || null,
-        layer: chain ? ctx.store.layers.get(chain)?.cacheId ?? null : null, images: users.length ? [...new Set(users.map((u) => u.label))].join(', ') : null,
+        layer: chain ? ctx.store.findLayer(chain, r.driver)?.cacheId ?? null : null, images: users.length ? [...new Set(users.map((u) => u.label))].join(', ') : null,
       },
     });
   },

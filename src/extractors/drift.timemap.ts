@@ -13,10 +13,10 @@ import { formatUtcNs } from '../time/nanotime.js';
 const modeOf = (n: LayerNode): string => nodeMode(n);
 
 /** The image layers of a container, lowest first, from its layerdb mount's parent chain. */
-function containerLayers(ctx: Context, parent: string | null): string[] | null {
+function containerLayers(ctx: Context, parent: string | null, driver: string): string[] | null {
   const ids: string[] = [];
   for (let c = parent ? bareDigest(parent) : null, n = 0; c && n < 1000; n++) {
-    const l = ctx.store.layers.get(c);
+    const l = ctx.store.findLayer(c, driver);
     if (!l?.cacheId) return null;
     ids.unshift(l.cacheId);
     c = l.parent ? bareDigest(l.parent) : null;
@@ -74,7 +74,7 @@ function containerStack(ctx: Context, cid: string, has: (key: string) => boolean
     driver = m.driver as LayerDriver;
     upperDir = m.mountId;
     initDir = m.initId;
-    images = containerLayers(ctx, m.parent);
+    images = containerLayers(ctx, m.parent, m.driver);
   } else if (ctx.store.aufsParents.has(cid)) {
     // pre-1.10 aufs: the container id is its layer; aufs/layers/<id> lists <id>-init, then the image, top first
     driver = 'aufs';

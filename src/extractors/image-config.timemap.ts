@@ -56,7 +56,8 @@ export function* imageConfigEvents(r: ImageConfigRecord, ctx: Context): Iterable
   for (const h of r.history) {
     if (!h.created) continue;
     const chain = h.layerIndex !== null ? chains[h.layerIndex] : undefined;
-    const layer = chain ? ctx.store.layers.get(bareDigest(chain)) : undefined;
+    // the layer in this image's own store (after a driver switch each driver has its own copy)
+    const layer = chain ? ctx.store.findLayer(bareDigest(chain), r.driver) : undefined;
     const what = h.createdBy || (h.comment ? `(no command: ${h.comment})` : '(no command recorded)');
     const layerText = h.emptyLayer ? 'empty layer' : layer?.cacheId ? `layer ${layer.cacheId.slice(0, 12)}` : h.layerIndex !== null ? `layer ${h.layerIndex + 1}` : 'layer not in rootfs';
     yield makeEvent(ctx, {

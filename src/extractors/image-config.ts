@@ -82,6 +82,9 @@ export const imageConfig: Extractor<ImageConfigRecord> = {
   },
   remember(r, ctx) {
     if (!ctx.images.has(r.id)) ctx.images.set(r.id, r);
+    let drivers = ctx.imageDrivers.get(r.id);
+    if (!drivers) ctx.imageDrivers.set(r.id, (drivers = new Set()));
+    drivers.add(r.driver);
   },
   toEvents: imageConfigEvents,
 };

@@ -25,8 +25,13 @@ export class ImageStore {
   /** image id (hex) → tags and digests (`webapp:1.0`, `nginx@sha256:...`). */
   readonly tags = new Map<string, Set<string>>();
   readonly meta = new Map<string, ImageMeta>();
-  /** chain id (hex) → layer. */
+  /**
+   * `<driver>/<chain id>` → layer. After a storage-driver switch one chain id is in the layerdb of
+   * each driver (`image/overlay2/layerdb`, `image/vfs/layerdb`), each with its own cache id.
+   */
   readonly layers = new Map<string, LayerInfo>();
+  /** chain id (hex) → the first layer seen with it, whatever its driver. */
+  private readonly byChain = new Map<string, LayerInfo>();
   /** container id → its read/write layer. */
   readonly mounts = new Map<string, MountInfo>();
   /** aufs: layer id → its ancestors, immediate parent first (`aufs/layers/<id>`). */
@@ -42,10 +47,21 @@ export class ImageStore {
     return [...(this.tags.get(imageId) ?? [])].sort();
   }
 
-  layer(chainId: string): LayerInfo {
-    let l = this.layers.get(chainId);
-    if (!l) this.layers.set(chainId, (l = { driver: '', chainId, diffId: null, cacheId: null, parent: null, size: null }));
+  layer(chainId: string, driver = ''): LayerInfo {
+    const key = `${driver}/${chainId}`;
+    let l = this.layers.get(key);
+    if (!l) {
+      this.layers.set(key, (l = { driver, chainId, diffId: null, cacheId: null, parent: null, size: null }));
+      if (!this.byChain.has(chainId)) this.byChain.set(chainId, l);
+    }
     return l;
+  }
+
+  /** The layer of a chain id in `driver`'s layerdb; without a driver, the first one seen with that chain id. */
+  findLayer(chainId: string, driver?: string): LayerInfo | undefined {
+    const first = this.byChain.get(chainId);
+    if (driver === undefined || first?.driver === driver) return first;
+    return this.layers.get(`${driver}/${chainId}`);
   }
 
   mount(containerId: string): MountInfo {

@@ -5,7 +5,7 @@ import { layerNode } from './drift.js';
 import { LayerEntryStore } from './drift-store.js';
 import { spillDir } from './spill-dir.js';
 import { fileTimeEvents } from './file-times.js';
-import { layerUsers } from './layer-users.js';
+import { layerUsersOf } from './layer-users.js';
 import { driftEvents, wantedTreeKeys } from './drift.timemap.js';
 import { aufsName, layerPath, treeKey, type LayerDriver, type LayerPath } from './layer-layout.js';
 
@@ -35,7 +35,7 @@ function findOwner(ctx: Context, dir: string): Owner {
   if (dir.endsWith('-init') && ctx.containers.has(dir.slice(0, -5))) return { containerId: dir.slice(0, -5), role: 'init layer', users: '' };
   for (const l of ctx.store.layers.values()) {
     if (l.cacheId === dir) {
-      const users = layerUsers(ctx).get(l.chainId) ?? [];
+      const users = layerUsersOf(ctx, l.chainId, l.driver || undefined);
       return { role: 'image layer', imageId: users[0]?.imageId, users: [...new Set(users.map((u) => u.label))].join(', ') };
     }
   }

@@ -40,13 +40,20 @@ export const treeKey = (driver: LayerDriver, layerDir: string, part: LayerPath['
 /** Layers that hold only their own changes (whiteouts mark deletions), vs. full copies of the tree. */
 export const isDiffDriver = (d: LayerDriver): boolean => d === 'overlay2' || d === 'aufs';
 
-/** aufs: `.wh.<name>` deletes `<name>`; `.wh..wh..opq` makes its folder opaque; other `.wh..wh.*` are aufs's own. */
+/**
+ * aufs: `.wh.<name>` deletes `<name>`; `.wh..wh..opq` makes its folder opaque; other `.wh..wh.*` are
+ * aufs's own. A name of exactly `.wh.` whites out nothing (there is no empty name to delete): aufs
+ * lists it as an ordinary entry (fs/aufs/vdir.c fillvdir: a whiteout is a name *longer* than the
+ * prefix), so it is an ordinary file here too, never a deletion of its own folder. (Docker's `docker
+ * diff` on aufs would report that folder deleted: pkg/archive aufsDeletedFile joins the folder with
+ * the empty name.)
+ */
 export function aufsName(path: string): { kind: 'whiteout'; target: string } | { kind: 'opaque'; dir: string } | { kind: 'meta' } | null {
   const slash = path.lastIndexOf('/');
   const base = path.slice(slash + 1);
   const dir = path.slice(0, slash) || '/';
   if (path.split('/').some((s) => s.startsWith('.wh..wh.') && s !== '.wh..wh..opq')) return { kind: 'meta' };
   if (base === '.wh..wh..opq') return { kind: 'opaque', dir };
-  if (base.startsWith('.wh.')) return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${base.slice(4)}` };
+  if (base.startsWith('.wh.') && base.length > 4) return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${base.slice(4)}` };
   return null;
 }

@@ -4,6 +4,8 @@ import { bareDigest } from './image-paths.js';
 
 export interface LayerUser {
   imageId: string;
+  /** The image store the image was read from (`overlay2`, `vfs`, `docker-save`, `oci`). */
+  driver: string;
   label: string;
   step: number;
   createdBy: string;
@@ -26,9 +28,19 @@ export function layerUsers(ctx: Context): Map<string, LayerUser[]> {
       const key = bareDigest(chain);
       let list = m.get(key);
       if (!list) m.set(key, (list = []));
-      list.push({ imageId: `sha256:${img.id}`, label: imageLabel(ctx, img.id), step: h.step, createdBy: h.createdBy });
+      for (const driver of ctx.imageDrivers.get(img.id) ?? [img.driver]) list.push({ imageId: `sha256:${img.id}`, driver, label: imageLabel(ctx, img.id), step: h.step, createdBy: h.createdBy });
     }
   }
   cache.set(ctx, m);
   return m;
+}
+
+/**
+ * The images holding a layer and the step that made it; with `driver` (the layerdb the layer is in),
+ * only images of that driver's image store: after a driver switch the same chain id is a layer of
+ * each driver, and an overlay2 layer is no layer of a vfs image.
+ */
+export function layerUsersOf(ctx: Context, chainId: string, driver?: string): LayerUser[] {
+  const all = layerUsers(ctx).get(chainId) ?? [];
+  return driver === undefined ? all : all.filter((u) => u.driver === driver);
 }

@@ -35,8 +35,7 @@ export const layerdb: Extractor<LayerdbRecord> = {
   },
   remember(r, ctx) {
     if (r.kind === 'layer') {
-      const l = ctx.store.layer(r.id);
-      l.driver = r.driver;
+      const l = ctx.store.layer(r.id, r.driver);
       if (r.file === 'diff') l.diffId = `sha256:${bareDigest(r.text)}`;
       if (r.file === 'cache-id') l.cacheId = r.text;
       if (r.file === 'parent') l.parent = `sha256:${bareDigest(r.text)}`;

@@ -2,7 +2,8 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Extractor } from './extractor.js';
 import { containerPath } from './paths.js';
 import { decodeBytes } from './bytes-text.js';
-import { PartialJoiner, checkLastTime, type LogLineRecord } from './json-file-log.js';
+import { checkLastTime, type LogLineRecord } from './json-file-log.js';
+import { LocalPartialJoiner } from './local-log-join.js';
 import { logChunks } from './log-input.js';
 import { logLineEvents } from './log-line.timemap.js';
 
@@ -173,21 +174,21 @@ export const localLog: Extractor<LogLineRecord> = {
     const { id, rest } = containerPath(ref.rel)!;
     const rotation = localLogRotation(rest)!;
     let lastNs: bigint | null = null;
-    const joiner = new PartialJoiner((r) => {
+    const joiner = new LocalPartialJoiner((r) => {
       if (lastNs === null || r.timeNs > lastNs) lastNs = r.timeNs;
       out.record(r);
     });
     const onEntry = (e: LocalEntry, at: number): void => {
-      const { text, escaped } = decodeBytes(e.line);
       if (e.timeNano === 0n) {
+        const text = decodeBytes(e.line.subarray(0, 800), 'invalid').text;
         out.warn({ kind: 'bad-time', offset: at, message: `record has no time_nano; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
         return;
       }
-      const attrs = escaped ? { ...(e.attrs ?? {}), bytes_escaped: 'invalid UTF-8 bytes written as \\xNN' } : e.attrs;
+      // the text is made once the line is whole (partial records joined as bytes)
       joiner.add({
-        containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, text, offset: at, chunks: 1,
-        unterminated: false, attrs, evidence: ref.entry.path, driver: 'local', compressed: info.compressed, rotation,
-      }, !e.partial);
+        containerId: id, timeNs: e.timeNano, timeRaw: null, stream: e.source, offset: at, chunks: 1,
+        unterminated: false, attrs: e.attrs, evidence: ref.entry.path, driver: 'local', compressed: info.compressed, rotation,
+      }, e.line, !e.partial);
     };
     const frames = new FrameReader(onEntry, (offset, message, kind) => out.warn({ kind: kind ?? 'bad-record', offset, message }));
     const { chunks, info } = logChunks(input, out.warn, 'records');

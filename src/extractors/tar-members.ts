@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { TarHeader } from './tar-header.js';
 import { secondsFractionToNs, inTimeRange, NS_PER_SECOND } from '../time/nanotime.js';
-import { decodeBytes } from './bytes-text.js';
+import { decodeBytes, escapeText } from './bytes-text.js';
 
 const TYPEFLAG: Record<string, string> = {
   file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', fifo: '6', 'contiguous-file': '7',
@@ -24,8 +24,8 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
     const h = member.header;
     const pax = (h.pax ?? {}) as Record<string, string>;
     const offset = n++;
-    const name = pax.path !== undefined ? h.name : decodeBytes(Buffer.from(h.name, 'latin1')).text;
-    const linkname = !h.linkname ? '' : pax.linkpath !== undefined ? h.linkname : decodeBytes(Buffer.from(h.linkname, 'latin1')).text;
+    const name = pax.path !== undefined ? escapeText(h.name) : decodeBytes(Buffer.from(h.name, 'latin1')).text;
+    const linkname = !h.linkname ? '' : pax.linkpath !== undefined ? escapeText(h.linkname) : decodeBytes(Buffer.from(h.linkname, 'latin1')).text;
     const bad = (what: string): void => onBadTime?.(offset, `${what} of ${JSON.stringify(name)} is not a time in the years 0000-9999; not used`);
     const time = (k: string): bigint | undefined => {
       if (pax[k] === undefined) return undefined;

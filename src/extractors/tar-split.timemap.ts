@@ -2,7 +2,7 @@ import type { LayerFileRecord } from './tar-split.js';
 import type { Context } from './context.js';
 import type { TimelineEvent } from '../events/event.js';
 import { makeEvent } from '../events/build.js';
-import { layerUsers } from './layer-users.js';
+import { layerUsersOf } from './layer-users.js';
 
 const TYPES: Record<string, string> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 const TYPE_CHAR: Record<string, string> = { file: '-', hardlink: 'h', symlink: 'l', char: 'c', block: 'b', dir: 'd', fifo: 'p' };
@@ -33,8 +33,8 @@ const TIMES = [['mtime', 'Content Modification Time', 'layer.file.mtime'], ['ati
 export function* tarSplitEvents(r: LayerFileRecord, ctx: Context): Iterable<TimelineEvent> {
   const h = r.header;
   const type = TYPES[h.typeflag] ?? `type ${h.typeflag}`;
-  const layer = ctx.store.layers.get(r.chainId);
-  const users = layerUsers(ctx).get(r.chainId) ?? [];
+  const layer = ctx.store.findLayer(r.chainId, r.driver);
+  const users = layerUsersOf(ctx, r.chainId, r.driver);
   const path = `/${h.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`;
   const wh = whiteoutOf(h.name);
   const what = wh?.kind === 'whiteout' ? `whiteout: deletes ${wh.target}` : wh?.kind === 'opaque' ? `opaque directory: hides what lower layers hold in ${wh.target}` : `${type} ${mode(type, h.mode)} ${h.uid}:${h.gid} ${h.size} bytes${h.linkname ? ` -> ${h.linkname}` : ''}`;

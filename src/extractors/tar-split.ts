@@ -9,6 +9,8 @@ import { tarSplitEvents } from './tar-split.timemap.js';
 export interface LayerFileRecord {
   /** Chain id (hex) of the layer. */
   chainId: string;
+  /** The driver whose layerdb holds the tar-split (`image/<driver>/layerdb`); none for graph layers and saved layer tars. */
+  driver?: string;
   header: TarHeader;
   evidence: string;
   /** Where the header was read: rebuilt from tar-split, or a layer tar (docker save). */
@@ -33,9 +35,10 @@ export const tarSplit: Extractor<LayerFileRecord> = {
   async extract(ref, input, out) {
     if (!input) return;
     // a layerdb chain id, or (pre-1.10) the graph layer id
-    const chainId = layerdbPath(ref.rel)?.id ?? ref.rel.split('/')[1]!;
+    const p = layerdbPath(ref.rel);
+    const chainId = p?.id ?? ref.rel.split('/')[1]!;
     const parser = new ContentlessTarParser(
-      (header) => out.record({ chainId, header, evidence: ref.entry.path }),
+      (header) => out.record({ chainId, ...(p ? { driver: p.driver } : {}), header, evidence: ref.entry.path }),
       (offset, message) => out.warn({ kind: 'bad-tar-header', offset, message: `${message} (offset in the rebuilt header stream)` }),
     );
     let bad = 0;

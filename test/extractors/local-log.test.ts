@@ -36,7 +36,7 @@ test('partial records are joined; invalid UTF-8 is kept as \\xNN; a truncated ta
   t.deepEqual(logs.map((e) => e.message), ['[test] stdout: part-a part-b', '[test] stderr: b\\xffc']);
   t.is(logs[0]!.fields.partial_chunks, 2);
   t.is(logs[1]!.offset, recs[0]!.length + recs[1]!.length);
-  t.is(logs[1]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN');
+  t.is(logs[1]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)');
   t.deepEqual(warnings.list.map((w) => [w.kind, w.offset]), [['truncated', whole.length]]);
 });
 

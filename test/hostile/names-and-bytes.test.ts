@@ -91,7 +91,7 @@ test('invalid UTF-8 and | , " newline tab CR in names and log text (directory ev
   t.is(events.find((e) => e.evidence === `overlay2/${L}/diff/dir-\\xff/inner`)?.fields.path, '/dir-\\xff/inner');
   const logs = events.filter((e) => e.kind === 'container.log');
   t.deepEqual(logs.map((e) => e.message), messages);
-  t.is(logs[3]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN');
+  t.is(logs[3]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)');
   t.is(logs[4]!.fields.attr_bytes_escaped, undefined);
 });
 

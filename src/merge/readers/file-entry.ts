@@ -1,4 +1,5 @@
 /** What bodyfile and mactime rows share: the four times, and how a Sleuth Kit name is written. */
+import { decodeBytes } from '../../extractors/bytes-text.js';
 
 /** The four bodyfile times, in mactime's `macb` order, with plaso's descriptions. */
 export const MACB = [
@@ -16,7 +17,8 @@ const CONTROL = /[\x00-\x1f\x7f]/;
  * Decode a bodyfile name: `%XX` as mactime decodes it (this tool's bodyfile writes `%7C` for `|`),
  * and, as plaso's bodyfile parser does when the name holds no raw control character, `\|`, `\\` and
  * `\xNN` (newer fls and dfimagetools). One pass, so a decoded character is never decoded again;
- * decoded bytes are read as UTF-8.
+ * the decoded bytes are made text as every name is (decodeBytes: invalid UTF-8 as `\xNN`, a literal
+ * `\xNN` as `\x5cxNN`), so no byte is lost.
  */
 export function decodeBodyName(name: string): string {
   if (!name.includes('%') && !name.includes('\\')) return name;
@@ -32,7 +34,7 @@ export function decodeBodyName(name: string): string {
     last = m.index + m[0].length;
   }
   parts.push(Buffer.from(name.slice(last), 'utf8'));
-  return Buffer.concat(parts).toString('utf8');
+  return decodeBytes(Buffer.concat(parts)).text;
 }
 
 export interface EntryName {
