@@ -7,7 +7,7 @@ import type { ArtifactRef, Extractor, ExtractOutput, QuickOrder, RawInput } from
 import { logWorkers } from './extractors/log-workers.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
-import { setSpillDir } from './extractors/spill-dir.js';
+import { setSpillDir } from './spill/temp-dir.js';
 import type { TimelineEvent } from './events/event.js';
 import type { Warnings } from './warnings.js';
 import { compareEvents } from './events/compare.js';

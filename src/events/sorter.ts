@@ -1,19 +1,21 @@
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TimelineEvent } from './event.js';
 import { compareEvents } from './compare.js';
-import { LineSplitter } from '../extractors/line-splitter.js';
 import { EventCodec } from './codec.js';
-import { MinHeap } from './heap.js';
 import type { TimelineItem } from './raw-line.js';
 import type { RawLogFormat } from '../sinks/sink.js';
 import type { RawOpener } from '../pipeline.js';
+import { MinHeap } from '../spill/heap.js';
+import { reduceRuns, type Run, type RunOrder } from '../spill/merge-runs.js';
+import { RunReader } from '../spill/run-reader.js';
+import { RunWriter } from '../spill/run-writer.js';
+import { TempDir } from '../spill/temp-dir.js';
 
 /** Events per output batch. */
 const OUT_BATCH = 4096;
 /** Spilled runs merged at once (each holds a read buffer and a batch of events). */
 const MAX_FAN_IN = 64;
+/** Read buffer of a run, and the encoded bytes of a batch read from it: small, every run is open at once in the merge. */
+const READ_BYTES = 1 << 16;
 
 interface Cursor<T> {
   batch: T[];
@@ -90,16 +92,19 @@ export interface SorterOptions {
 export class EventSorter {
   private buffer: TimelineEvent[] = [];
   private bufferBytes = 0;
-  private runs: string[] = [];
-  /** Names spill files uniquely (runs are replaced by merged runs). */
-  private runSeq = 0;
-  private dir: string | null = null;
+  private runs: Run[] = [];
+  private readonly dir: TempDir;
+  /** Runs being read by the final merge. */
+  private readonly reading = new Set<RunReader>();
   private readonly codec = new EventCodec();
+  /** Spilled runs ordered as their events (each record one encoded event). */
+  private readonly order: RunOrder<TimelineEvent> = { key: (r) => this.codec.decode(r.text()), compare: compareEvents };
   private readonly limit: number;
   count = 0;
 
-  constructor(private readonly opts: SorterOptions = {}) {
+  constructor(opts: SorterOptions = {}) {
     this.limit = opts.memoryBytes ?? 48 * 1024 * 1024;
+    this.dir = new TempDir(opts.tmpDir, 'docker-timeline-');
   }
 
   /** Every key that occurs in `fields` of an added event (for CSV headers). */
@@ -140,23 +145,14 @@ export class EventSorter {
     this.buffer = [];
     this.bufferBytes = 0;
     events.sort(compareEvents);
-    this.dir ??= mkdtempSync(path.join(this.opts.tmpDir ?? tmpdir(), 'docker-timeline-'));
-    const file = path.join(this.dir, `run-${this.runSeq++}.jsonl`);
-    this.runs.push(file);
-    const fd = openSync(file, 'w');
+    const w = new RunWriter(this.dir.file());
     try {
-      let batch = '';
-      for (const e of events) {
-        batch += this.codec.encode(e) + '\n';
-        if (batch.length > 1 << 20) {
-          writeSync(fd, batch);
-          batch = '';
-        }
-      }
-      if (batch) writeSync(fd, batch);
+      for (const e of events) w.writeString(this.codec.encode(e));
+      w.finish();
     } finally {
-      closeSync(fd);
+      w.close();
     }
+    this.runs.push({ file: w.file, bytes: w.bytes });
   }
 
   /**
@@ -173,10 +169,12 @@ export class EventSorter {
         for (let i = 0; i < this.buffer.length; i += OUT_BATCH) yield this.buffer.slice(i, i + OUT_BATCH);
         return;
       }
-      await this.reduceRuns();
+      // more runs than MAX_FAN_IN are merged in passes first (synchronously, as runs are written), so
+      // the final merge holds a bounded number of open runs: memory stays flat however large the evidence
+      this.runs = reduceRuns(this.runs, { order: this.order, fanIn: MAX_FAN_IN, dir: this.dir, readBytes: READ_BYTES });
       const memory = this.buffer;
       const sources: AsyncIterator<TimelineItem[]>[] = [
-        ...this.runs.map((f) => this.readRun(f)),
+        ...this.runs.map((r) => this.readRun(r.file)),
         ...this.sources.map((s) => (raw && s.openRaw ? s.openRaw(raw) : s.open())),
         (async function* () { if (memory.length) yield memory; })(),
       ];
@@ -186,60 +184,33 @@ export class EventSorter {
     }
   }
 
-  /**
-   * More runs than MAX_FAN_IN are merged in groups into longer runs first (another pass over the
-   * spill files), so the final merge holds a bounded number of open runs: memory stays flat however
-   * large the evidence. Groups are merged in order, so the merge stays stable.
-   */
-  private async reduceRuns(): Promise<void> {
-    while (this.runs.length > MAX_FAN_IN) {
-      const next: string[] = [];
-      for (let i = 0; i < this.runs.length; i += MAX_FAN_IN) {
-        const group = this.runs.slice(i, i + MAX_FAN_IN);
-        if (group.length === 1) {
-          next.push(group[0]!);
-          continue;
-        }
-        const file = path.join(this.dir!, `run-${this.runSeq++}.jsonl`);
-        const fd = openSync(file, 'w');
-        try {
-          let text = '';
-          for await (const batch of mergeBatches(group.map((f) => this.readRun(f)))) {
-            for (const e of batch) text += this.codec.encode(e) + '\n';
-            if (text.length > 1 << 20) {
-              writeSync(fd, text);
-              text = '';
-            }
-          }
-          if (text) writeSync(fd, text);
-        } finally {
-          closeSync(fd);
-        }
-        for (const f of group) rmSync(f, { force: true });
-        next.push(file);
-      }
-      this.runs = next;
-    }
-  }
-
+  /** A run's events, in batches of about READ_BYTES of their encoding. */
   private async *readRun(file: string): AsyncGenerator<TimelineEvent[]> {
-    let batch: TimelineEvent[] = [];
-    const splitter = new LineSplitter((l) => batch.push(this.codec.decode(l.toString('utf8'))), () => { throw new Error(`spill file ${file} has an overlong line`); }, 1 << 30);
-    // small reads: every run is open at once during the merge, and each read chunk becomes held events
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
-      splitter.push(chunk);
-      if (batch.length) {
-        yield batch;
-        batch = [];
+    const reader = new RunReader(file, READ_BYTES);
+    this.reading.add(reader);
+    try {
+      let batch: TimelineEvent[] = [];
+      let bytes = 0;
+      while (reader.next()) {
+        batch.push(this.codec.decode(reader.text()));
+        bytes += reader.end - reader.start;
+        if (bytes >= READ_BYTES) {
+          yield batch;
+          batch = [];
+          bytes = 0;
+        }
       }
+      if (batch.length) yield batch;
+    } finally {
+      reader.close();
+      this.reading.delete(reader);
     }
-    splitter.end();
-    if (batch.length) yield batch;
   }
 
+  /** Remove the spill files; runs still open (the output stopped half-way) are closed. */
   cleanup(): void {
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-    this.dir = null;
+    for (const r of this.reading) r.close();
+    this.reading.clear();
+    this.dir.cleanup();
   }
 }
-

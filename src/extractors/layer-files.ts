@@ -3,7 +3,7 @@ import type { Context } from './context.js';
 import type { EvidenceEntry } from '../evidence/entry.js';
 import { layerNode } from './drift.js';
 import { LayerEntryStore } from './drift-store.js';
-import { spillDir } from './spill-dir.js';
+import { spillDir } from '../spill/temp-dir.js';
 import { fileTimeEvents } from './file-times.js';
 import { layerUsersOf } from './layer-users.js';
 import { driftEvents, wantedTreeKeys } from './drift.timemap.js';
