@@ -30,6 +30,7 @@ const { values: opt } = parseArgs({
     profile: { type: 'boolean', default: false },
     live: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
+    archive: { type: 'string', default: 'none' },
     top: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
     tmp: { type: 'string' },
@@ -51,6 +52,8 @@ if (opt.help) {
   --keep            keep the temporary folder (data root, outputs, profile)
   --live            run the working tree's bin/ and src/ (default: a copy taken at start, so
                     edits made while the bench runs do not mix versions)
+  --archive KIND    give the tool the data root as it is (none, default), or as a tar archive made
+                    of it first (tar, tgz), read in place as a live-response archive is
   --from-source     do not compile the copy: run the sources through tsx (default: compiled to
                     dist/ as npm ci does; the profile run always runs the sources)
   --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
@@ -145,6 +148,18 @@ async function bare(g: GeneratedRoot, i: number): Promise<BareResult> {
   return { run, ...r };
 }
 
+/** What the tool is run on: the data root, or a tar archive of it (--archive). */
+let evidence = '';
+
+function archiveOf(root: string): string {
+  if (opt.archive === 'none') return root;
+  if (opt.archive !== 'tar' && opt.archive !== 'tgz') throw new Error(`--archive must be none, tar or tgz, not ${opt.archive}`);
+  const file = path.join(work, `evidence.${opt.archive === 'tar' ? 'tar' : 'tar.gz'}`);
+  log(`making ${path.basename(file)} of the data root ...`);
+  execFileSync('tar', ['--format=posix', '-C', root, opt.archive === 'tgz' ? '-czf' : '-cf', file, '.']);
+  return file;
+}
+
 interface ToolResult { run: Measured; events: number | null; outputMb: number }
 
 async function tool(g: GeneratedRoot, dir: string, format: string, i: number, extraNodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
@@ -152,7 +167,7 @@ async function tool(g: GeneratedRoot, dir: string, format: string, i: number, ex
   const spill = path.join(work, `spill-${format}-${i}`);
   mkdirSync(spill, { recursive: true });
   const run = await measure({
-    args: [...extraNodeArgs, path.join(dir, 'bin', 'docker-timeline.js'), 'extract', g.root, '-o', out, '--format', format, '-q', '--tmp-dir', spill],
+    args: [...extraNodeArgs, path.join(dir, 'bin', 'docker-timeline.js'), 'extract', evidence, '-o', out, '--format', format, '-q', '--tmp-dir', spill],
     peakFile: path.join(work, `peak-${format}-${i}.json`),
     spillDir: spill,
     outputFile: out,
@@ -173,6 +188,7 @@ const best = <T extends { run: Measured }>(xs: T[]): T => xs.reduce((a, b) => (b
 
 async function main(): Promise<void> {
   const g = prepare();
+  evidence = archiveOf(g.root);
   // the commit and state of the working tree the tool copy is taken from (HEAD may move while the bench runs)
   const gitAtStart = { commit: git(['rev-parse', 'HEAD']), dirtySrc: git(['status', '--porcelain', '--', 'src', 'bin']) !== '' };
   const dir = toolDir();
@@ -252,7 +268,7 @@ async function main(): Promise<void> {
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; evidence ${opt.archive === 'none' ? 'directory' : opt.archive}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
   const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
   process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
 
@@ -297,7 +313,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memMb: Math.round(os.totalmem() / MB), platform: `${os.platform()} ${os.release()}` },
     git: gitAtStart,
-    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', runtime, sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
+    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', runtime, evidence: opt.archive === 'none' ? 'directory' : opt.archive, sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
     log: { mb: logMb, bytes: g.logBytes, lines, stderrLines: g.stderrLines || null, generatedS: g.genMs / 1000, firstTime: g.firstTime, lastTime: g.lastTime, reused: Boolean(opt.data) },
     runs,
     units: { mb: 1048576, ratio: 'tool MB/s divided by bare-loop (whole process) MB/s' },

@@ -1,55 +1,31 @@
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource, WalkVisitor } from './evidence/entry.js';
-import path from 'node:path';
-import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
+import { DirectorySource } from './evidence/directory-source.js';
 import { findDirectoryDataRoots, looksLikeArchive, outermostRoots, READ_FOLDERS, splitDataRootPath } from './evidence/locate.js';
-import type { ArtifactRef, Extractor, ExtractOutput, QuickOrder, RawInput } from './extractors/extractor.js';
-import { logWorkers } from './extractors/log-workers.js';
+import type { ArtifactRef, Extractor } from './extractors/extractor.js';
+import { outputFor } from './extractors/output.js';
+import { directHandOver, type DirectMerge } from './direct-merge.js';
 import { EXTRACTORS } from './extractors/index.js';
 import { Context } from './extractors/context.js';
 import { setSpillDir } from './spill/temp-dir.js';
 import type { TimelineEvent } from './events/event.js';
 import type { Warnings } from './warnings.js';
-import { compareEvents } from './events/compare.js';
-import { pullEvents } from './events/pull-events.js';
-import type { TimelineItem } from './events/raw-line.js';
-import type { RawLogFormat } from './sinks/sink.js';
 
 export interface ExtractOptions {
   hostname: string | null;
   extractors?: readonly Extractor<any>[];
-  /** Merge large, already-ordered artifacts of directory evidence straight into the output (see DirectMerge). */
+  /** Merge large, already-ordered artifacts straight into the output (see DirectMerge). */
   direct?: DirectMerge;
   /** Folder for extractors' spill files (`--tmp-dir`; the system temp folder when not given). */
   tmpDir?: string;
 }
 
-/**
- * Where a large artifact whose events come out in timeline order (a log file, checked event by event)
- * is handed over instead of its events: it is read again at output time and merged in directly.
- */
-export interface DirectMerge {
-  add(open: () => AsyncIterator<TimelineEvent[]>, count: number, fieldNames: Iterable<string>, openRaw?: RawOpener): void;
-  /** Artifacts smaller than this go through the sorter. */
-  minBytes: number;
-  /** At most this many artifacts are merged directly (each holds an open file at output time). */
-  maxSources: number;
-}
-
-/** Opens a directly merged artifact for a sink's raw fast path (see Extractor.rawItems). */
-export type RawOpener = (fmt: RawLogFormat) => AsyncIterator<TimelineItem[]>;
+export type { DirectMerge, RawOpener } from './direct-merge.js';
 
 export interface SourceResult {
   context: Context;
   roots: string[];
   events: number;
-}
-
-function outputFor<R>(ex: Extractor<R>, ref: ArtifactRef, warnings: Warnings, onRecord: (r: R) => void): ExtractOutput<R> {
-  return {
-    record: onRecord,
-    warn: (w) => warnings.add({ artifact: ex.artifact, evidence: ref.entry.path, ...w }),
-  };
 }
 
 /** Run one walk over the evidence with the extractors of one phase. */
@@ -161,7 +137,7 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
   const onRecord = (ex: Extractor<any>, r: unknown): void => {
     for (const e of ex.toEvents(r, ctx)) send(e);
   };
-  const handOver = src instanceof DirectorySource && opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
+  const handOver = opts.direct ? directHandOver(src, opts.direct, ctx, warnings, send) : undefined;
   await runPhase(src, 'content', extractors, keep, descend, warnings, ctx, onRecord, undefined, handOver);
   for (const ex of extractors) {
     if (!ex.finish) continue;
@@ -172,74 +148,4 @@ export async function extractSource(src: EvidenceSource, opts: ExtractOptions, w
     }
   }
   return { context: ctx, roots: keep, events };
-}
-
-/** Logs from this size up are checked for order by worker threads (smaller ones: by this thread). */
-const PARALLEL_CHECK_BYTES = 8 << 20;
-
-/**
- * For directory evidence: a large artifact of an `ordered` extractor is read once to check that its
- * events come out in timeline order (and to learn its field names). If they do, it is registered for
- * a direct merge at output time and none of its events are held; if not, it is read again and its
- * events go through the sorter like any other.
- */
-function directHandOver(src: DirectorySource, direct: DirectMerge, ctx: Context, warnings: Warnings,
-  send: (e: TimelineEvent) => void): (ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean> {
-  let handed = 0;
-  return async (ex, ref, content) => {
-    if (!ex.ordered || ref.entry.size < BigInt(direct.minBytes) || handed >= direct.maxSources) return false;
-    let last: TimelineEvent | null = null;
-    let ordered = true;
-    let count = 0;
-    const fieldNames = new Set<string>();
-    const check = (e: TimelineEvent): void => {
-      count++;
-      for (const k in e.fields) fieldNames.add(k);
-      if (last && compareEvents(last, e) > 0) ordered = false;
-      last = e;
-    };
-    const run = async (input: Readable, onEvent: (e: TimelineEvent) => void): Promise<void> => {
-      const out = outputFor(ex, ref, warnings, (r) => { for (const e of ex.toEvents(r, ctx)) onEvent(e); });
-      try {
-        await ex.extract(ref, input, out);
-      } catch (e) {
-        out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
-      }
-    };
-    let quick: QuickOrder | null = null;
-    if (ex.quickOrderParallel && logWorkers() > 0 && ref.entry.size >= BigInt(PARALLEL_CHECK_BYTES)) {
-      // checked in parts by worker threads; the walker's stream of it is not read
-      const fh = await openNoTouch(path.join(src.root, ref.entry.path));
-      try {
-        quick = await ex.quickOrderParallel(ref, fh, Number((await fh.stat()).size));
-      } finally {
-        await fh.close();
-      }
-    }
-    if (quick) content.destroy();
-    else if (ex.quickOrder) quick = await ex.quickOrder(ref, content);
-    if (quick) {
-      ordered = quick.ordered;
-      count = quick.count;
-      for (const k of quick.fieldNames) fieldNames.add(k);
-    } else {
-      await run(ex.quickOrder ? await src.openFile(ref.entry.path) : content, check);
-    }
-    if (ordered) {
-      handed++;
-      // small chunks at output time: fewer events wait in memory per source (they would outlive the young generation)
-      const raw = ex.rawItems;
-      const input: RawInput = {
-        stream: (chunkBytes) => src.openFile(ref.entry.path, chunkBytes),
-        handle: () => openNoTouch(path.join(src.root, ref.entry.path)),
-        quick,
-        get sources() { return handed; },
-      };
-      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})));
-      direct.add(() => pullEvents(() => src.openFile(ref.entry.path, 1 << 17), run), count, fieldNames, openRaw);
-    } else {
-      await run(await src.openFile(ref.entry.path), send);
-    }
-    return true;
-  };
 }

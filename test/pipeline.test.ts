@@ -1,5 +1,8 @@
 import test from 'ava';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { extract, unpack, INCIDENT, type Extracted } from './helpers/run.ts';
 import { liveCutoff, truthContainers, truthLifecycle, truthLogLines } from './helpers/truth.ts';
 import { parseRfc3339, formatUtcNs } from '../src/time/nanotime.ts';
@@ -199,6 +202,50 @@ test('logs merged straight from the files (the large-file path) give the same ti
   // (only containers/ is unpacked: the volumes are missing, and both paths say so alike)
   t.deepEqual(direct.warnings.list, sorted.warnings.list);
   t.true(direct.warnings.list.every((w) => w.kind === 'missing-volume'));
+});
+
+test('logs of an archive, copied and merged directly, give the same timeline and warnings as through the sorter; no copy is left', async (t) => {
+  const sorted = await extract([DEAD]);
+  const direct = await extract([DEAD], undefined, 0);
+  t.is(sorted.directSources, 0);
+  t.true(direct.directSources >= 10, `${direct.directSources} log members merged directly`);
+  t.deepEqual(direct.events, sorted.events);
+  t.deepEqual(direct.warnings.list, sorted.warnings.list);
+  t.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith('dt-test-members-')), []);
+});
+
+test('a log member over the worker threads\' size, copied from an archive: checked in parts by the workers, the same timeline as through the sorter', async (t) => {
+  const { makeTree, configV2, ID } = await import('./helpers/dataroot.ts');
+  const { bigLog } = await import('./helpers/big-log.ts');
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [`containers/${ID}/${ID}-json.log`]: bigLog(9, 1_800_000_000, []) });
+  const archive = path.join(mkdtempSync(path.join(tmpdir(), 'dt-big-')), 'big.tar');
+  execFileSync('tar', ['-C', root, '--sort=name', '-cf', archive, 'containers']);
+  const sorted = await extract([archive]);
+  const direct = await extract([archive], undefined, 8 << 20);
+  t.is(direct.directSources, 1);
+  t.is(direct.events.length, sorted.events.length);
+  t.deepEqual(direct.events, sorted.events);
+  t.deepEqual(direct.warnings.list, sorted.warnings.list);
+});
+
+test('a log member cut short by a damaged archive: its copy is read once as it is, with the same events and warnings as through the sorter', async (t) => {
+  const { makeTree, configV2, logLine, ID } = await import('./helpers/dataroot.ts');
+  const body = Array.from({ length: 4000 }, (_, i) => logLine(`line ${i}\n`, `2026-01-02T03:${String(10 + Math.floor(i / 100)).padStart(2, '0')}:00.${String(i).padStart(9, '0')}Z`)).join('');
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [`containers/${ID}/${ID}-json.log`]: body });
+  const whole = path.join(mkdtempSync(path.join(tmpdir(), 'dt-cut-')), 'whole.tar');
+  execFileSync('tar', ['-C', root, '--sort=name', '-cf', whole, 'containers']);
+  const bytes = readFileSync(whole);
+  const at = bytes.indexOf(Buffer.from('line 2500'));
+  t.true(at > 0);
+  const cut = whole.replace('whole', 'cut');
+  writeFileSync(cut, bytes.subarray(0, at));
+  const sorted = await extract([cut]);
+  const direct = await extract([cut], undefined, 0);
+  t.is(direct.directSources, 0, 'not merged directly: its bytes were read once');
+  t.deepEqual(direct.events, sorted.events);
+  t.deepEqual(direct.warnings.list, sorted.warnings.list);
+  t.is(direct.events.filter((e) => e.kind === 'container.log').length, 2500);
+  t.true(direct.warnings.list.some((w) => w.kind === 'bad-archive'));
 });
 
 test('a log file whose times go backwards is not merged directly: it is sorted like any other', async (t) => {

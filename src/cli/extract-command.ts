@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { extractSource, type DirectMerge } from '../pipeline.js';
 
-/** Log files of directory evidence from this size up are checked for order and merged directly. */
+/** Log files from this size up are checked for order and merged directly. */
 const DIRECT_MIN_BYTES = 8 * 1024 * 1024;
 /** At most this many files are merged directly (one open file each at output time). */
 const DIRECT_MAX_SOURCES = 256;
@@ -18,6 +18,7 @@ import { readInput } from '../merge/input.js';
 import { inputZone } from '../merge/times.js';
 import { Attributor } from '../merge/attribution.js';
 import { LogWorkerPool } from '../extractors/log-workers.js';
+import { TempDir } from '../spill/temp-dir.js';
 
 export interface ExtractArgs {
   evidence: string[];
@@ -82,10 +83,13 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   let written = 0;
   // --after is inclusive, --before exclusive (as mactime's date range).
   const outside = (t: bigint): boolean => (after !== null && t < after) || (before !== null && t >= before);
+  // large logs of an archive are copied (as they are) under --tmp-dir, to be merged directly too
+  const copies = new TempDir(a.tmpDir, 'docker-timeline-members-');
   const direct: DirectMerge = {
     add: (open, count, names, openRaw) => sorter.addSortedSource(open, count, names, openRaw),
     minBytes: DIRECT_MIN_BYTES,
     maxSources: DIRECT_MAX_SOURCES,
+    copies,
   };
   try {
     for (const arg of a.evidence) {
@@ -128,6 +132,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   } finally {
     sorter.cleanup();
     await LogWorkerPool.shutdown();
+    copies.cleanup();
     await warnings.close();
   }
   reportWarnings(warnings, a.warnings, stderr);

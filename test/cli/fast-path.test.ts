@@ -1,5 +1,6 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli } from '../helpers/run.ts';
@@ -48,4 +49,27 @@ test('large logs through the fast path (worker threads, and this thread) give th
   t.true(wf.equals(readFileSync(path.join(dir, 'ws.csv'))));
   const n = wf.toString().split('\n').length;
   t.true(n > 30_000 && n < 90_000, `${n} lines in the window`);
+});
+
+test('a large log in a tar archive is copied under --tmp-dir and takes the fast path: the bytes of --no-fast-path, and no copy left', async (t) => {
+  const root = makeTree({
+    [`containers/${ID}/config.v2.json`]: configV2(ID),
+    [`containers/${ID}/${ID}-json.log`]: bigLog(9, 1_800_000_000, [(time) => `{"log":"bad \\x escape\\n","stream":"stdout","time":"${time}"}`]),
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-tar-'));
+  const archive = path.join(dir, 'evidence.tar');
+  execFileSync('tar', ['-C', root, '--sort=name', '-cf', archive, 'containers']);
+  const spill = path.join(dir, 'spill');
+  mkdirSync(spill);
+  const fast = path.join(dir, 'fast.csv');
+  const slow = path.join(dir, 'slow.csv');
+  const a = cli(['extract', archive, '-o', fast, '--format', 'l2tcsv', '-q', '--tmp-dir', spill, '--warnings', fast + '.w']);
+  const b = cli(['extract', archive, '-o', slow, '--format', 'l2tcsv', '-q', '--tmp-dir', spill, '--no-fast-path', '--warnings', slow + '.w']);
+  t.is(a.code, 3, a.stderr);
+  t.is(a.stderr, b.stderr);
+  t.true(readFileSync(fast).equals(readFileSync(slow)));
+  t.is(readFileSync(fast + '.w', 'utf8'), readFileSync(slow + '.w', 'utf8'));
+  t.regex(readFileSync(fast + '.w', 'utf8'), /bad-json/);
+  t.true(readFileSync(fast).length > 20 << 20);
+  t.deepEqual(readdirSync(spill), []);
 });

@@ -8,6 +8,7 @@ import { openEvidence } from '../../src/cli/open-evidence.ts';
 import { Warnings } from '../../src/warnings.ts';
 import { EventSorter } from '../../src/events/sorter.ts';
 import type { TimelineEvent } from '../../src/events/event.ts';
+import { TempDir } from '../../src/spill/temp-dir.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(ROOT, 'fixtures');
@@ -20,15 +21,24 @@ export interface Extracted {
   directSources: number;
 }
 
-/** Extract evidence in-process and return the sorted events and the warnings. */
+/**
+ * Extract evidence in-process and return the sorted events and the warnings; with `directMinBytes`,
+ * logs from that size up are merged directly (a directory's in place, an archive's from copies).
+ */
 export async function extract(evidence: string[], sortMemoryBytes?: number, directMinBytes?: number): Promise<Extracted> {
   const warnings = new Warnings();
   const sorter = new EventSorter(sortMemoryBytes ? { memoryBytes: sortMemoryBytes } : {});
+  // archive members merged directly are copied here, as `extract` does
+  const copies = new TempDir(undefined, 'dt-test-members-');
   const direct = directMinBytes === undefined ? undefined
-    : { add: sorter.addSortedSource.bind(sorter), minBytes: directMinBytes, maxSources: 1000 };
-  for (const e of evidence) await extractSource(openEvidence(e, warnings), { hostname: null, direct }, warnings, (ev) => sorter.add(ev));
+    : { add: sorter.addSortedSource.bind(sorter), minBytes: directMinBytes, maxSources: 1000, copies };
   const events: TimelineEvent[] = [];
-  for await (const batch of sorter.sorted()) events.push(...batch);
+  try {
+    for (const e of evidence) await extractSource(openEvidence(e, warnings), { hostname: null, direct }, warnings, (ev) => sorter.add(ev));
+    for await (const batch of sorter.sorted()) events.push(...batch);
+  } finally {
+    copies.cleanup();
+  }
   return { events, warnings, directSources: sorter.sortedSources };
 }
 
