@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { OUTPUT_STREAM_FLAGS } from './cli/output-file.js';
 
 /** A problem met while reading evidence. Extraction always goes on with everything else. */
 export interface Warning {
@@ -53,7 +54,7 @@ export class Warnings {
   source = '';
 
   constructor(file?: string, private readonly keep = 1000) {
-    if (file) this.out = createWriteStream(file, { flags: 'w' });
+    if (file) this.out = createWriteStream(file, { flags: OUTPUT_STREAM_FLAGS });
   }
 
   private readonly seen = new Set<string>();

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { makeOutputFile } from './output-file.js';
 import path from 'node:path';
 import { extractSource, type DirectMerge } from '../pipeline.js';
 
@@ -74,7 +75,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   }
 
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
-  for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
+  for (const f of [a.output, a.warnings]) if (f) await makeOutputFile(f);
   const warnings = new Warnings(a.warnings);
   const sorter = new EventSorter({ memoryBytes: (a.sortMemoryMb ?? 48) * 1024 * 1024, tmpDir: a.tmpDir });
   const progress = new Progress(a.quiet ? null : process.stderr);

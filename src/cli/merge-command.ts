@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { makeOutputFile } from './output-file.js';
 import path from 'node:path';
 import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
@@ -88,7 +89,7 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
   }
 
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
-  for (const f of [a.output, a.warnings]) if (f) await (await fsp.open(f, 'w')).close();
+  for (const f of [a.output, a.warnings]) if (f) await makeOutputFile(f);
   const warnings = new Warnings(a.warnings);
   const memoryBytes = (a.sortMemoryMb ?? 48) * 1024 * 1024;
   const sorter = new EventSorter({ memoryBytes, tmpDir: a.tmpDir });

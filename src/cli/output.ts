@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { OUTPUT_STREAM_FLAGS } from './output-file.js';
 import type { Writable } from 'node:stream';
 
 const CHUNK = 1 << 20;
@@ -24,7 +25,7 @@ export class OutputWriter {
   private error: Error | null = null;
 
   constructor(file: string | null) {
-    this.stream = file ? createWriteStream(file, { flags: 'w', highWaterMark: WRITE_AHEAD }) : process.stdout;
+    this.stream = file ? createWriteStream(file, { flags: OUTPUT_STREAM_FLAGS, highWaterMark: WRITE_AHEAD }) : process.stdout;
     this.stream.on('error', (e: Error) => { this.error = e; });
   }
 

@@ -1,0 +1,26 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/**
+ * Flags to write an output file made ready by `makeOutputFile`: write-only, created if it went
+ * missing, and never O_TRUNC. On ext4, a file truncated by its opener is flushed to disk when it is
+ * closed (`auto_da_alloc`): measured here, 134-250 ms at the end of a run writing 700 MB.
+ */
+export const OUTPUT_FLAGS = constants.O_WRONLY | constants.O_CREAT;
+
+/** The same, for `createWriteStream` (it hands its flags to `fs.open`, which takes numbers; its type says string). */
+export const OUTPUT_STREAM_FLAGS = OUTPUT_FLAGS as unknown as string;
+
+/**
+ * Makes an output file before any work (one that cannot be made stops the run at once): created if
+ * missing, emptied if it holds anything (and closed, which ends the truncation's flush at once, while
+ * nothing is written yet). The output is then written with `OUTPUT_FLAGS`.
+ */
+export async function makeOutputFile(file: string): Promise<void> {
+  const fh = await open(file, OUTPUT_FLAGS, 0o666);
+  try {
+    if ((await fh.stat()).size > 0) await fh.truncate(0);
+  } finally {
+    await fh.close();
+  }
+}
