@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { EXIT, runExtract, UsageError } from './cli/extract-command.js';
 import { FORMATS } from './sinks/index.js';
-import { runMerge } from './cli/merge-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -57,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 48)
     .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
     .action(async (inputs: string[], o: Record<string, unknown>) => {
+      // loaded only for `merge` (its readers and CSV parser would slow every extract's start-up)
+      const { runMerge } = await import('./cli/merge-command.js');
       code = await runMerge({
         inputs, output: o.output as string | undefined, format: o.format as string | undefined,
         inputFormat: o.inputFormat as string | undefined, inputTimezone: o.inputTimezone as string | undefined,

@@ -15,9 +15,6 @@ import { insideEvidence, tryOpenEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { Progress } from './progress.js';
-import { readInput } from '../merge/input.js';
-import { inputZone } from '../merge/times.js';
-import { Attributor } from '../merge/attribution.js';
 import { LogWorkerPool } from '../extractors/log-workers.js';
 import { TempDir } from '../spill/temp-dir.js';
 
@@ -105,6 +102,8 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     }
     if (a.merge?.length) {
       // host timelines, attributed through the same evidence (its first pass is run again for that)
+      // loaded only for --merge (the readers and their CSV parser cost ~40 ms of start-up)
+      const [{ readInput }, { inputZone }, { Attributor }] = await Promise.all([import('../merge/input.js'), import('../merge/times.js'), import('../merge/attribution.js')]);
       let zone;
       try {
         zone = inputZone(a.inputTimezone);
