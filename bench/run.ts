@@ -31,6 +31,7 @@ const { values: opt } = parseArgs({
     live: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
     archive: { type: 'string', default: 'none' },
+    'dev-null': { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
     tmp: { type: 'string' },
@@ -54,6 +55,8 @@ if (opt.help) {
                     edits made while the bench runs do not mix versions)
   --archive KIND    give the tool the data root as it is (none, default), or as a tar archive made
                     of it first (tar, tgz), read in place as a live-response archive is
+  --dev-null        the tool writes its output to /dev/null (no page cache: on this VM, memory
+                    new to the page cache is at times 3-10x slower to fill; see bench/README.md)
   --from-source     do not compile the copy: run the sources through tsx (default: compiled to
                     dist/ as npm ci does; the profile run always runs the sources)
   --tmp DIR         where the temporary folder goes (default ${os.tmpdir()})
@@ -163,7 +166,7 @@ function archiveOf(root: string): string {
 interface ToolResult { run: Measured; events: number | null; outputMb: number }
 
 async function tool(g: GeneratedRoot, dir: string, format: string, i: number, extraNodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
-  const out = path.join(work, `out-${format}-${i}.${format === 'jsonl' ? 'jsonl' : 'csv'}`);
+  const out = opt['dev-null'] ? '/dev/null' : path.join(work, `out-${format}-${i}.${format === 'jsonl' ? 'jsonl' : 'csv'}`);
   const spill = path.join(work, `spill-${format}-${i}`);
   mkdirSync(spill, { recursive: true });
   const run = await measure({
@@ -178,7 +181,7 @@ async function tool(g: GeneratedRoot, dir: string, format: string, i: number, ex
   const m = /(\d+) event\(s\) written/.exec(run.stderr);
   let outputMb = 0;
   try { outputMb = statSync(out).size / MB; } catch { /* none */ }
-  if (!opt.keep) rmSync(out, { force: true });
+  if (!opt.keep && out !== '/dev/null') rmSync(out, { force: true });
   rmSync(spill, { recursive: true, force: true });
   if (run.exitCode === 3) log(`  note: ${format} run ended with warnings:\n${run.stderr.split('\n').slice(0, 5).map((l) => '    ' + l).join('\n')}`);
   return { run, events: m ? Number(m[1]) : null, outputMb };
@@ -268,7 +271,7 @@ async function main(): Promise<void> {
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; evidence ${opt.archive === 'none' ? 'directory' : opt.archive}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; evidence ${opt.archive === 'none' ? 'directory' : opt.archive}; output ${opt['dev-null'] ? '/dev/null' : 'a file'}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
   const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
   process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
 
