@@ -1,5 +1,8 @@
 const strict = new TextDecoder('utf-8', { fatal: true });
 
+/** The flag (`attr_bytes_escaped`) of a log line whose text is escaped (see decodeBytes). */
+export const BYTES_ESCAPED = 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)';
+
 /** A literal backslash that would be read as the start of an escape: `\x` and two hex digits (either case) follow it. */
 const LOOKS_ESCAPED = /\\(?=x[0-9A-Fa-f]{2})/g;
 /** One escape, as unescapeBytes reads it. */

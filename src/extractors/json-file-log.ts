@@ -1,7 +1,10 @@
 import type { Readable } from 'node:stream';
 import { PLAN_CHUNK_BYTES, type ArtifactRef, type ExtractOutput, type Extractor, type QuickOrder } from './extractor.js';
 import { containerPath } from './paths.js';
+import { isUtf8 } from 'node:buffer';
 import { isObject } from './read-bounded.js';
+import { BYTES_ESCAPED, decodeBytes, escapeText } from './bytes-text.js';
+import { parseJsonBytes } from './json-bytes.js';
 import { LineSplitter } from './line-splitter.js';
 import { maybeGunzip } from './gzip-input.js';
 import { logChunks, type LogInputInfo } from './log-input.js';
@@ -50,6 +53,14 @@ export class PartialJoiner {
     const prev = this.pending.get(r.stream);
     let cur = r;
     if (prev) {
+      // one escaped chunk makes the whole line escaped (a line reads back to its bytes only as a whole)
+      const was = prev.attrs?.bytes_escaped !== undefined;
+      const is = r.attrs?.bytes_escaped !== undefined;
+      if (was && !is) r.text = escapeText(r.text);
+      if (is && !was) {
+        prev.text = escapeText(prev.text);
+        prev.attrs = { ...prev.attrs, bytes_escaped: BYTES_ESCAPED };
+      }
       prev.text += r.text;
       prev.chunks += 1;
       cur = prev;
@@ -103,10 +114,12 @@ export class JsonLogReader {
     const out = this.out;
     if (line.length === 0) return;
     let obj: unknown;
+    // a line holding bytes that are not UTF-8 (Docker never writes one) keeps them, escaped and flagged
+    const valid = isUtf8(line);
     try {
-      obj = JSON.parse(line.toString('utf8'));
+      obj = valid ? JSON.parse(line.toString('utf8')) : parseJsonBytes(line);
     } catch (e) {
-      out.warn({ kind: 'bad-json', offset, message: `log line is not JSON (${(e as Error).message}): ${JSON.stringify(line.subarray(0, 200).toString('utf8'))}${line.length > 200 ? '...' : ''}` });
+      out.warn({ kind: 'bad-json', offset, message: `log line is not JSON (${(e as Error).message}): ${JSON.stringify(decodeBytes(line.subarray(0, 200), 'invalid').text)}${line.length > 200 ? '...' : ''}` });
       return;
     }
     if (!isObject(obj) || typeof obj.time !== 'string') {
@@ -125,6 +138,7 @@ export class JsonLogReader {
       attrs = {};
       for (const [k, v] of Object.entries(obj.attrs)) attrs[k] = String(v);
     }
+    if (!valid) attrs = { ...attrs, bytes_escaped: BYTES_ESCAPED };
     this.joiner.add({
       containerId: this.id, timeNs: t.ns, timeRaw: obj.time, stream: typeof obj.stream === 'string' ? obj.stream : '',
       text: complete ? log.slice(0, -1) : log, offset, chunks: 1, unterminated: false, attrs,

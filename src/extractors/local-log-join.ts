@@ -1,8 +1,5 @@
 import type { LogLineRecord } from './json-file-log.js';
-import { decodeBytes } from './bytes-text.js';
-
-/** The flag (`attr_bytes_escaped`) of a local-driver line whose text is escaped (see decodeBytes). */
-export const BYTES_ESCAPED = 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)';
+import { BYTES_ESCAPED, decodeBytes } from './bytes-text.js';
 
 interface Pending {
   record: Omit<LogLineRecord, 'text'>;

@@ -37,7 +37,8 @@ function localRecord(timeNano: bigint, line: Buffer): Buffer {
 }
 
 const JSON_LOG = Buffer.concat([
-  // a raw invalid byte inside the JSON string (Docker itself writes U+FFFD; a forged file may not)
+  // a raw invalid byte inside the JSON string (Docker itself writes U+FFFD; a forged file may not):
+  // kept as \xe9 and flagged, as in a local-driver log
   b('{"log":"caf\xe9 |,\\"\\t tab\\n","stream":"stdout","time":"2026-01-02T03:04:06Z"}\n'),
   Buffer.from('{"log":"lone \\ud800 surrogate\\n","stream":"stdout","time":"2026-01-02T03:04:07Z"}\n'),
   Buffer.from('{"log":"two\\nlines, \\"quoted\\"\\r\\n","stream":"stderr","time":"2026-01-02T03:04:08Z"}\n'),
@@ -74,7 +75,7 @@ const expectedPaths = (prefix: string): string[] => [
 ];
 
 const messages = [
-  '[we|ird,"name"\ttab] stdout: caf\ufffd |,"\t tab',
+  '[we|ird,"name"\ttab] stdout: caf\\xe9 |,"\t tab',
   '[we|ird,"name"\ttab] stdout: lone \ud800 surrogate',
   '[we|ird,"name"\ttab] stderr: two\nlines, "quoted"\r',
   '[we|ird,"name"\ttab] stdout: bytes \\xe9\\x80 kept |,"\t',
@@ -91,6 +92,7 @@ test('invalid UTF-8 and | , " newline tab CR in names and log text (directory ev
   t.is(events.find((e) => e.evidence === `overlay2/${L}/diff/dir-\\xff/inner`)?.fields.path, '/dir-\\xff/inner');
   const logs = events.filter((e) => e.kind === 'container.log');
   t.deepEqual(logs.map((e) => e.message), messages);
+  t.is(logs[0]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)');
   t.is(logs[3]!.fields.attr_bytes_escaped, 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)');
   t.is(logs[4]!.fields.attr_bytes_escaped, undefined);
 });

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { escapeText } from './bytes-text.js';
+
+/** Where a byte of an invalid UTF-8 sequence starts, or -1 (see validLength). */
+function nextInvalid(b: Buffer, from: number): number {
+  for (let i = from; i < b.length;) {
+    const n = validLength(b, i);
+    if (n === 0) return i;
+    i += n;
+  }
+  return -1;
+}
+
+/** Length of the valid UTF-8 sequence at i, or 0. */
+function validLength(b: Buffer, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number): boolean => i + k < b.length && (b[i + k]! & 0xc0) === 0x80;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (!cont(1) || !cont(2)) return 0;
+    const c1 = b[i + 1]!;
+    return (c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) ? 0 : 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const c1 = b[i + 1]!;
+    return (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90) ? 0 : 4;
+  }
+  return 0;
+}
+
+/**
+ * `JSON.parse` of a line that is not all valid UTF-8 (a json-file log line Docker did not write as
+ * it is: Go's encoder writes invalid bytes as `\ufffd`), without losing a byte: every string of the
+ * result holds each invalid byte as `\xNN` and a literal backslash before `xHH` as `\x5c` (the
+ * escape of bytes-text.ts), so the string reads back to its exact bytes.
+ *
+ * How: each invalid byte is replaced by a marker, a random token no string of the line can hold
+ * (it is checked: a string holding more markers than were put in makes a new token), and the
+ * parsed strings are rebuilt around the markers. Throws what `JSON.parse` throws.
+ */
+export function parseJsonBytes(line: Buffer): unknown {
+  for (;;) {
+    // starts with Q: after a stray backslash it is no JSON escape, so the line stays invalid JSON, as it was
+    const token = 'Q' + randomBytes(12).toString('hex');
+    const parts: string[] = [];
+    let inserted = 0;
+    let start = 0;
+    for (let i = nextInvalid(line, 0); i >= 0; i = nextInvalid(line, i + 1)) {
+      parts.push(line.toString('utf8', start, i), token + line[i]!.toString(16).padStart(2, '0'));
+      inserted++;
+      start = i + 1;
+    }
+    parts.push(line.toString('utf8', start));
+    let found = 0;
+    const counted = JSON.parse(parts.join(''), (k, v: unknown) => {
+      found += k.split(token).length - 1;
+      if (typeof v === 'string') found += v.split(token).length - 1;
+      return v;
+    }) as unknown;
+    if (found <= inserted) return rebuild(counted, token);
+  }
+}
+
+/** Every string (and object key) of a parsed value with its markers made `\xNN`, its other text escaped. */
+function rebuild(v: unknown, token: string): unknown {
+  if (typeof v === 'string') return text(v, token);
+  if (Array.isArray(v)) return v.map((x) => rebuild(x, token));
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[text(k, token)] = rebuild(x, token);
+    return o;
+  }
+  return v;
+}
+
+function text(s: string, token: string): string {
+  const pieces = s.split(token);
+  let out = escapeText(pieces[0]!);
+  for (let i = 1; i < pieces.length; i++) out += `\\x${pieces[i]!.slice(0, 2)}${escapeText(pieces[i]!.slice(2))}`;
+  return out;
+}
