@@ -9,12 +9,22 @@ import { displayName } from './l2tcsv.js';
  * (`\|`, which newer fls and plaso use, makes mactime drop the line: Sleuth Kit issue 2124).
  * A line feed cannot survive mactime at all: it matches its sort keys with `/^(\d+),([\d-]+),(.*)$/`,
  * whose `.` stops at a newline, so `%0A` makes it drop the event. A line feed is written as the two
- * characters `\n` instead (visible, and the event stays in the timeline).
+ * characters `\n` instead (visible, and the event stays in the timeline; `merge` reads it back as a
+ * line feed), and any other backslash as `%5C` (see BODY_ESCAPE).
  */
 export function escapeBodyName(name: string): string {
-  return name.replace(/[%|\x00-\x1f\x7f]/g, (c) =>
+  return name.replace(BODY_ESCAPE, (c) =>
     c === '\n' ? '\\n' : `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
+
+/**
+ * What escapeBodyName writes as `%XX`: `%`, `|`, control characters, and a backslash that does not
+ * start one of this tool's `\xNN` escapes (names are text by the rule of bytes-text.ts, where every
+ * other `\xHH` was made `\x5cxHH`). So the only backslashes left are `\xNN` escapes (which `merge`,
+ * like plaso, reads as bytes) and `\n`, and this tool's bodyfile reads back to the exact names.
+ */
+// eslint-disable-next-line no-control-regex
+const BODY_ESCAPE = /[%|\x00-\x1f\x7f]|\\(?!x[0-9A-Fa-f]{2})/g;
 
 /**
  * `seconds.nnnnnnnnn` as a signed decimal (plaso reads it with `float()`; mactime truncates to the

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseString } from 'fast-csv';
+import fc from 'fast-check';
 import { BodyfileSink, bodyTime, escapeBodyName } from '../../src/sinks/bodyfile.js';
+import { decodeBytes } from '../../src/extractors/bytes-text.js';
+import { decodeBodyName } from '../../src/merge/readers/file-entry.js';
 import type { TimelineEvent } from '../../src/events/event.js';
 import { makeEvent, runSink, statEvent, utcNs } from './make-event.js';
 
@@ -51,6 +54,7 @@ const NASTY_NAMES = [
   'containers/abc/cr\rhere',
   'containers/abc/bell\x07del\x7f',
   'containers/abc/new\nline',
+  'containers/abc/back\\slash, literal \\n and \\\\ two',
 ];
 
 test('every line has 11 pipe-separated fields, whatever the name holds', (t) => {
@@ -93,10 +97,19 @@ test('times are seconds.nnnnnnnnn, signed decimals before 1970', (t) => {
   }
 });
 
-test('name escaping: %XX for what mactime decodes, \\n for a line feed', (t) => {
+test('name escaping: %XX for what mactime decodes, \\n for a line feed, %5C for a backslash that is not a \\xNN escape', (t) => {
   t.is(escapeBodyName('a|b%c\td\re\x00f\x7fg'), 'a%7Cb%25c%09d%0De%00f%7Fg');
   t.is(escapeBodyName('x\ny'), 'x\\ny');
   t.is(escapeBodyName('ü,"q"'), 'ü,"q"');
+  t.is(escapeBodyName('a\\b \\n \\\\ \\xff \\x5cx41'), 'a%5Cb %5Cn %5C%5C \\xff \\x5cx41');
+});
+
+test('merge reads this tool\'s bodyfile names back exactly, whatever bytes the names held', (t) => {
+  const bytes = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from('\\xn|%5C0aff'))), { maxLength: 40 });
+  fc.assert(fc.property(bytes, (b) => {
+    const name = decodeBytes(Uint8Array.from(b)).text;
+    t.is(decodeBodyName(escapeBodyName(name)), name, JSON.stringify(name));
+  }), { numRuns: 5000 });
 });
 
 test('real mactime lists every event with its name decoded back, its UTC second and its macb letter', async (t) => {

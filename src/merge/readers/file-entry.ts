@@ -9,14 +9,14 @@ export const MACB = [
   { letter: 'b', column: 'crtime', desc: 'Creation Time' },
 ] as const;
 
-const ESCAPE = /%([0-9A-Fa-f]{2})|\\(x[0-9A-Fa-f]{2}|\\|\|)/g;
+const ESCAPE = /%([0-9A-Fa-f]{2})|\\(x[0-9A-Fa-f]{2}|\\|\||n)/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Decode a bodyfile name: `%XX` as mactime decodes it (this tool's bodyfile writes `%7C` for `|`),
  * and, as plaso's bodyfile parser does when the name holds no raw control character, `\|`, `\\` and
- * `\xNN` (newer fls and dfimagetools). One pass, so a decoded character is never decoded again;
+ * `\xNN` (newer fls and dfimagetools), and `\n` as a line feed (this tool's bodyfile writes one so). One pass, so a decoded character is never decoded again;
  * the decoded bytes are made text as every name is (decodeBytes: invalid UTF-8 as `\xNN`, a literal
  * `\xNN` as `\x5cxNN`), so no byte is lost.
  */
@@ -30,6 +30,7 @@ export function decodeBodyName(name: string): string {
     parts.push(Buffer.from(name.slice(last, m.index), 'utf8'));
     if (m[1] !== undefined) parts.push(Buffer.from([parseInt(m[1], 16)]));
     else if (m[2]!.startsWith('x')) parts.push(Buffer.from([parseInt(m[2]!.slice(1), 16)]));
+    else if (m[2] === 'n') parts.push(Buffer.from('\n'));
     else parts.push(Buffer.from(m[2]!, 'utf8'));
     last = m.index + m[0].length;
   }
