@@ -1,7 +1,7 @@
 import { createReadStream, constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
 import { normaliseMemberName } from './entry.js';
@@ -9,52 +9,13 @@ import type { Warnings } from '../warnings.js';
 import { NS_PER_SECOND, inTimeRange, secondsFractionToNs } from '../time/nanotime.js';
 import { decodeBytes, escapeText } from '../extractors/bytes-text.js';
 import { tarNumber } from '../extractors/tar-header.js';
+import { rawPaxValue } from './pax-raw.js';
+import { RecentBytes } from './recent-bytes.js';
 
 const TYPES: Record<string, EntryType> = {
   file: 'file', 'contiguous-file': 'file', directory: 'dir', symlink: 'symlink', link: 'hardlink',
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
-
-/**
- * Counts bytes that pass, so a corrupt archive can be reported with an offset, and keeps the last few
- * MiB, so a member's raw header block can be looked at again (tar-stream turns a base-256 field it does
- * not know into 0: a time it would invent).
- */
-class Counter extends Transform {
-  bytes = 0;
-  private readonly recent: { at: number; chunk: Buffer }[] = [];
-  private held = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.recent.push({ at: this.bytes, chunk });
-    this.held += chunk.length;
-    while (this.held - this.recent[0]!.chunk.length >= RECENT_BYTES) this.held -= this.recent.shift()!.chunk.length;
-    this.bytes += chunk.length;
-    this.push(chunk);
-    cb();
-  }
-
-  /** `length` bytes from stream offset `at`, if they are still held (searched from the newest chunk: headers are near it). */
-  bytesAt(at: number, length: number): Buffer | null {
-    let i = this.recent.length - 1;
-    while (i >= 0 && this.recent[i]!.at > at) i--;
-    if (i < 0) return null;
-    const parts: Buffer[] = [];
-    let need = length;
-    let pos = at;
-    for (; i < this.recent.length && need > 0; i++) {
-      const { at: start, chunk } = this.recent[i]!;
-      if (pos >= start + chunk.length) continue;
-      const piece = chunk.subarray(pos - start, Math.min(chunk.length, pos - start + need));
-      parts.push(piece);
-      need -= piece.length;
-      pos += piece.length;
-    }
-    return need === 0 ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null;
-  }
-}
-
-/** How much of the stream the counter keeps (tar-stream reads at most a few chunks ahead of the member it gives out). */
-const RECENT_BYTES = 8 << 20;
 
 async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, constants.O_RDONLY);
@@ -131,7 +92,7 @@ export class TarSource implements EvidenceSource {
   async walk(visitor: WalkVisitor): Promise<void> {
     const gz = await isGzip(this.file);
     const raw = createReadStream(this.file, { highWaterMark: 1 << 20 });
-    const counter = new Counter();
+    const counter = new RecentBytes();
     // names as latin1 (one char per byte), so they can be decoded exactly (tar-stream would put U+FFFD)
     const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
     // for the warning of a damaged archive: the header offset of the member being read, and where the
@@ -152,10 +113,15 @@ export class TarSource implements EvidenceSource {
         const type = TYPES[h.type ?? 'file'] ?? 'other';
         const pax = h.pax as Record<string, string> | undefined;
         // a pax path/linkpath (UTF-8 by definition, decoded by tar-stream) replaced the latin1-decoded header field
-        const name = pax?.path !== undefined ? escapeText(h.name) : nameText(h.name);
-        const linkname = h.linkname ? (pax?.linkpath !== undefined ? escapeText(h.linkname) : nameText(h.linkname)) : null;
-        const path = normaliseMemberName(name);
         const at = (member as unknown as { offset?: number }).offset ?? currentEnd;
+        // a pax record tar-stream decoded with U+FFFD in it is read again as bytes (see rawPaxValue)
+        const paxText = (key: string, decoded: string): string => {
+          const raw = decoded.includes('\ufffd') ? rawPaxValue((a, n) => counter.bytesAt(a, n), at, key) : null;
+          return raw ? decodeBytes(raw).text : escapeText(decoded);
+        };
+        const name = pax?.path !== undefined ? paxText('path', h.name) : nameText(h.name);
+        const linkname = h.linkname ? (pax?.linkpath !== undefined ? paxText('linkpath', h.linkname) : nameText(h.linkname)) : null;
+        const path = normaliseMemberName(name);
         const dataAt = (h as { byteOffset?: number }).byteOffset ?? at + 512;
         current = at;
         currentEnd = dataAt + (type === 'dir' ? 0 : Math.ceil(Number(h.size ?? 0) / 512) * 512);

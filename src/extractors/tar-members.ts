@@ -3,6 +3,8 @@ import tar from 'tar-stream';
 import type { TarHeader } from './tar-header.js';
 import { secondsFractionToNs, inTimeRange, NS_PER_SECOND } from '../time/nanotime.js';
 import { decodeBytes, escapeText } from './bytes-text.js';
+import { rawPaxValue } from '../evidence/pax-raw.js';
+import { RecentBytes } from '../evidence/recent-bytes.js';
 
 const TYPEFLAG: Record<string, string> = {
   file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', fifo: '6', 'contiguous-file': '7',
@@ -17,15 +19,22 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
   // names as latin1 (one char per byte), decoded exactly below (tar-stream would put U+FFFD)
   const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
   const source = Readable.from(input, { objectMode: false });
+  // the bytes just read stay at hand: a pax record tar-stream decoded with U+FFFD is read again as bytes
+  const recent = new RecentBytes();
   source.on('error', (e) => extract.destroy(e));
-  source.pipe(extract);
+  source.pipe(recent).pipe(extract);
   let n = 0;
   for await (const member of extract) {
     const h = member.header;
     const pax = (h.pax ?? {}) as Record<string, string>;
     const offset = n++;
-    const name = pax.path !== undefined ? escapeText(h.name) : decodeBytes(Buffer.from(h.name, 'latin1')).text;
-    const linkname = !h.linkname ? '' : pax.linkpath !== undefined ? escapeText(h.linkname) : decodeBytes(Buffer.from(h.linkname, 'latin1')).text;
+    const at = (member as unknown as { offset?: number }).offset;
+    const paxText = (key: string, decoded: string): string => {
+      const raw = decoded.includes('\ufffd') && at !== undefined ? rawPaxValue((a, len) => recent.bytesAt(a, len), at, key) : null;
+      return raw ? decodeBytes(raw).text : escapeText(decoded);
+    };
+    const name = pax.path !== undefined ? paxText('path', h.name) : decodeBytes(Buffer.from(h.name, 'latin1')).text;
+    const linkname = !h.linkname ? '' : pax.linkpath !== undefined ? paxText('linkpath', h.linkname) : decodeBytes(Buffer.from(h.linkname, 'latin1')).text;
     const bad = (what: string): void => onBadTime?.(offset, `${what} of ${JSON.stringify(name)} is not a time in the years 0000-9999; not used`);
     const time = (k: string): bigint | undefined => {
       if (pax[k] === undefined) return undefined;

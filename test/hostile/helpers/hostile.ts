@@ -32,7 +32,7 @@ export interface TarMember {
   /** Raw 12-byte mtime field. */
   mtimeField?: Buffer;
   /** pax records written in an `x` header before the member. */
-  pax?: Record<string, string>;
+  pax?: Record<string, string | Buffer>;
 }
 
 const octal = (n: number, width: number): string => n.toString(8).padStart(width - 1, '0') + '\0';
@@ -64,13 +64,13 @@ export function tarHeader(m: TarMember, size: number): Buffer {
 
 const pad512 = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
 
-function paxBody(records: Record<string, string>): Buffer {
+function paxBody(records: Record<string, string | Buffer>): Buffer {
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(records)) {
-    const body = ` ${k}=${v}\n`;
-    let len = Buffer.byteLength(body) + 1;
-    while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
-    parts.push(Buffer.from(`${len}${body}`));
+    const body = Buffer.concat([Buffer.from(` ${k}=`), Buffer.isBuffer(v) ? v : Buffer.from(v), Buffer.from('\n')]);
+    let len = body.length + 1;
+    while (String(len).length + body.length !== len) len = String(len).length + body.length;
+    parts.push(Buffer.from(String(len)), body);
   }
   return Buffer.concat(parts);
 }
@@ -80,8 +80,9 @@ export function tarArchive(members: TarMember[], end = true): Buffer {
   const out: Buffer[] = [];
   for (const m of members) {
     const name = Buffer.isBuffer(m.name) ? m.name : Buffer.from(m.name);
-    const pax = { ...(m.pax ?? {}) };
-    if (name.length > 100) pax.path = name.toString('utf8');
+    const pax: Record<string, string | Buffer> = { ...(m.pax ?? {}) };
+    // the name's own bytes (a pax path is UTF-8 by the standard; GNU tar's hdrcharset=BINARY, or a forger, writes any bytes)
+    if (name.length > 100) pax.path = name;
     if (Object.keys(pax).length) {
       const body = paxBody(pax);
       out.push(tarHeader({ name: 'PaxHeader', type: 'x' }, body.length), pad512(body));

@@ -1,0 +1,51 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { paxRecord } from '../../src/evidence/pax-raw.ts';
+import { extract } from '../helpers/run.ts';
+import { ID, configV2 } from '../helpers/dataroot.ts';
+import { tarArchive } from '../hostile/helpers/hostile.ts';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+test('pax records are read as bytes: the value of a key, any bytes in it, the last record of a key winning', (t) => {
+  const data = Buffer.concat([b('19 path=a\xffb/c\xfe.txt\n'), b('13 mtime=1.5\n'), b('14 path=final\n')]);
+  t.deepEqual(paxRecord(data, 'path'), b('final'));
+  t.deepEqual(paxRecord(data.subarray(0, 19), 'path'), b('a\xffb/c\xfe.txt'));
+  t.deepEqual(paxRecord(data, 'mtime'), b('1.5'));
+  t.is(paxRecord(data, 'linkpath'), null);
+  t.is(paxRecord(b('99 path=cut short\n'), 'path'), null, 'a record longer than the data is not read');
+});
+
+test('tar evidence: a pax path and linkpath holding bytes that are not UTF-8 keep them as \\xNN (tar-stream would give U+FFFD)', async (t) => {
+  const c = `containers/${ID}`;
+  const long = 'd'.repeat(110);
+  const name = Buffer.concat([b(`docker/${c}/`), b(long), b('/bad-\xff-\xe9-name')]);
+  const archive = path.join(mkdtempSync(path.join(tmpdir(), 'dt-pax-')), 'evidence.tar');
+  writeFileSync(archive, tarArchive([
+    { name: `docker/${c}/config.v2.json`, data: configV2(ID) },
+    { name, data: 'x' },
+    { name: `docker/${c}/link`, type: '2', linkname: 'placeholder', pax: { linkpath: b('/target-\xfe') } },
+    { name: `docker/${c}/\u00e9t\u00e9-${long}`, data: 'valid UTF-8 pax path' },
+  ]));
+  const { events } = await extract([archive]);
+  const paths = events.filter((e) => e.kind === 'file.mtime').map((e) => e.evidence);
+  t.true(paths.includes(`docker/${c}/${long}/bad-\\xff-\\xe9-name`), paths.join('\n'));
+  t.true(paths.includes(`docker/${c}/\u00e9t\u00e9-${long}`));
+  t.false(paths.some((p) => p.includes('\ufffd')));
+  t.is(events.find((e) => e.evidence === `docker/${c}/link`)?.fields.link_target, '/target-\\xfe');
+});
+
+test('an inner layer tar (tarMembers): pax path and linkpath bytes that are not UTF-8 kept as \\xNN', async (t) => {
+  const { tarMembers } = await import('../../src/extractors/tar-members.ts');
+  const long = 'e'.repeat(120);
+  const inner = tarArchive([
+    { name: Buffer.concat([b(`usr/${long}/x-\xff`)]), data: 'x' },
+    { name: 'usr/link', type: '2', linkname: 'placeholder', pax: { linkpath: b('../t-\xfe\xe9') } },
+  ]);
+  const headers = [];
+  for await (const h of tarMembers((async function* () { yield inner; })())) headers.push(h);
+  t.is(headers[0]!.name, `usr/${long}/x-\\xff`);
+  t.is(headers[1]!.linkname, '../t-\\xfe\\xe9');
+});
