@@ -57,7 +57,9 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
     const ctime = time('ctime');
     if (atime !== undefined) header.atime = atime;
     if (ctime !== undefined) header.ctime = ctime;
-    for (const k of Object.keys(pax)) if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice(13)] = Buffer.from(pax[k]!, 'utf8').toString('base64');
+    // xattr values are bytes (security.capability is binary): base64 of the raw record where tar-stream's text lost some
+    const rawValue = (k: string): Buffer => (pax[k]!.includes('\ufffd') && at !== undefined ? rawPaxValue((a, len) => recent.bytesAt(a, len), at, k) : null) ?? Buffer.from(pax[k]!, 'utf8');
+    for (const k of Object.keys(pax)) if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice(13)] = rawValue(k).toString('base64');
     member.resume();
     yield header;
   }

@@ -49,3 +49,13 @@ test('an inner layer tar (tarMembers): pax path and linkpath bytes that are not 
   t.is(headers[0]!.name, `usr/${long}/x-\\xff`);
   t.is(headers[1]!.linkname, '../t-\\xfe\\xe9');
 });
+
+test('an inner layer tar: a binary xattr (security.capability) keeps its exact bytes (base64)', async (t) => {
+  const { tarMembers } = await import('../../src/extractors/tar-members.ts');
+  const cap = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x30, 0x00, 0x00, 0xff, 0xfe, 0x80]);
+  const inner = tarArchive([{ name: 'usr/bin/ping', data: 'x', pax: { 'SCHILY.xattr.security.capability': cap, 'SCHILY.xattr.user.note': 'caf\u00e9' } }]);
+  const headers = [];
+  for await (const h of tarMembers((async function* () { yield inner; })())) headers.push(h);
+  t.is(headers[0]!.xattrs['security.capability'], cap.toString('base64'));
+  t.is(headers[0]!.xattrs['user.note'], Buffer.from('caf\u00e9').toString('base64'));
+});
