@@ -151,6 +151,11 @@ function* containersDrift(ctx: Context, store: LayerTrees, warn: (w: Omit<Warnin
       warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: its writable layer (${stack.upper}) is not in the evidence; no drift computed` });
       continue;
     }
+    if (!isDiffDriver(stack.driver) && stack.driver !== 'overlay' && stack.before.some((k) => !entries.has(k))) {
+      // a full copy told against nothing would list every file of the container as added
+      warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: the copy its changes are told against (${stack.before.join(', ')}) is not in the evidence; no drift computed${stack.driver === 'zfs' ? ' (a zfs dataset is a folder here only if it was mounted when copied)' : ''}` });
+      continue;
+    }
     if (stack.missing.length) warn({ kind: 'drift-incomplete', evidence: `${root}${stack.driver}`, offset: 0, message: `container ${label}: ${stack.missing.length} layer(s) missing from the evidence (${stack.missing[0]}${stack.missing.length > 1 ? ', ...' : ''}); changes against them cannot be told apart` });
     // each layer once, read as one stream sorted by path (held in memory or spilled, see drift-store.ts);
     // at most ~512 spill files open for the whole stack
