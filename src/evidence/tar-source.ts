@@ -142,7 +142,8 @@ export class TarSource implements EvidenceSource {
         if (type === 'char' || type === 'block') entry.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
         if (pax) {
           for (const k of Object.keys(pax)) {
-            if (k.startsWith('SCHILY.xattr.')) (entry.xattrs ??= {})[k.slice(13)] = pax[k]!;
+            // values are bytes (security.capability is binary): kept by the name rule where tar-stream's text lost some
+            if (k.startsWith('SCHILY.xattr.')) (entry.xattrs ??= {})[k.slice(13)] = pax[k]!.includes('\ufffd') ? paxText(k, pax[k]!) : pax[k]!;
           }
         }
         const want = visitor.want(entry);

@@ -59,3 +59,21 @@ test('an inner layer tar: a binary xattr (security.capability) keeps its exact b
   t.is(headers[0]!.xattrs['security.capability'], cap.toString('base64'));
   t.is(headers[0]!.xattrs['user.note'], Buffer.from('caf\u00e9').toString('base64'));
 });
+
+test('tar evidence: two binary file capabilities that differ only in bytes that are not UTF-8 stay apart (a copied-up file\'s new capability is a change)', async (t) => {
+  const { TarSource } = await import('../../src/evidence/tar-source.ts');
+  const { Warnings } = await import('../../src/warnings.ts');
+  const archive = path.join(mkdtempSync(path.join(tmpdir(), 'dt-cap-')), 'caps.tar');
+  writeFileSync(archive, tarArchive([
+    { name: 'a', data: 'x', pax: { 'SCHILY.xattr.security.capability': Buffer.from([1, 0, 0, 2, 0xff, 0, 0, 0]) } },
+    { name: 'b', data: 'x', pax: { 'SCHILY.xattr.security.capability': Buffer.from([1, 0, 0, 2, 0xfe, 0, 0, 0]) } },
+  ]));
+  const caps: string[] = [];
+  await new TarSource('caps.tar', archive, new Warnings()).walk({
+    descend: () => true, want: () => 'meta',
+    visit: async (e) => { caps.push(e.xattrs?.['security.capability'] ?? ''); },
+  });
+  t.is(caps.length, 2);
+  t.not(caps[0], caps[1]);
+  t.true(caps[0]!.includes('\\xff'));
+});
