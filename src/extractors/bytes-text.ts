@@ -76,7 +76,7 @@ function escapeInvalid(buf: Uint8Array): string {
 }
 
 /** Length of the valid UTF-8 sequence at i, or 0. */
-function validSequenceLength(b: Uint8Array, i: number): number {
+export function validSequenceLength(b: Uint8Array, i: number): number {
   const c = b[i]!;
   if (c < 0x80) return 1;
   const cont = (k: number): boolean => i + k < b.length && (b[i + k]! & 0xc0) === 0x80;

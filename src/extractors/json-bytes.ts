@@ -1,33 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { escapeText } from './bytes-text.js';
+import { escapeText, validSequenceLength } from './bytes-text.js';
 
-/** Where a byte of an invalid UTF-8 sequence starts, or -1 (see validLength). */
+/** Where a byte of an invalid UTF-8 sequence starts, or -1. */
 function nextInvalid(b: Buffer, from: number): number {
   for (let i = from; i < b.length;) {
-    const n = validLength(b, i);
+    const n = validSequenceLength(b, i);
     if (n === 0) return i;
     i += n;
   }
   return -1;
-}
-
-/** Length of the valid UTF-8 sequence at i, or 0. */
-function validLength(b: Buffer, i: number): number {
-  const c = b[i]!;
-  if (c < 0x80) return 1;
-  const cont = (k: number): boolean => i + k < b.length && (b[i + k]! & 0xc0) === 0x80;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (!cont(1) || !cont(2)) return 0;
-    const c1 = b[i + 1]!;
-    return (c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) ? 0 : 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const c1 = b[i + 1]!;
-    return (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90) ? 0 : 4;
-  }
-  return 0;
 }
 
 /**
