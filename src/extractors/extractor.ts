@@ -24,8 +24,12 @@ export interface QuickOrder {
   plan?: number[];
 }
 
-/** Where a large log can be cut for worker threads (see QuickOrder.plan). */
-export const PLAN_CHUNK_BYTES = 512 << 10;
+/**
+ * Where a large log can be cut for worker threads (see QuickOrder.plan). 2 MiB: measured on 200 MB (to /dev/null, 2 x 4 runs each) 1.52 s median against 1.62 (1 MiB) and
+ * 1.70 (512 KiB), fewer messages and per-chunk costs; peak RSS 195-207 MB (200 MB log) and 251 MB
+ * (2 GB) against 165-170 and 189 at 512 KiB.
+ */
+export const PLAN_CHUNK_BYTES = 2 << 20;
 
 /** How a directly merged artifact is read again at output time. */
 export interface RawInput {
