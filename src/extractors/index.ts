@@ -21,6 +21,8 @@ import { exportMarker, exportFiles } from './export-files.js';
 import { volumeMetadata } from './volume-metadata.js';
 import { volumeFiles } from './volume-files.js';
 import { linkgraph, linkgraphJournal } from './linkgraph.js';
+import { devicemapperMetadata } from './devicemapper-metadata.js';
+import { devicemapperPool } from './devicemapper-pool.js';
 
 /** Every artifact docker-timeline reads. Add an extractor here and it runs. */
 export const EXTRACTORS: readonly Extractor<any>[] = [
@@ -49,4 +51,6 @@ export const EXTRACTORS: readonly Extractor<any>[] = [
   volumeFiles,
   linkgraph,
   linkgraphJournal,
+  devicemapperMetadata,
+  devicemapperPool,
 ];

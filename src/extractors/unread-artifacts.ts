@@ -1,6 +1,9 @@
 import type { Extractor } from './extractor.js';
 
-/** Folders and files of a data root that are recognised but not read (yet), and why. */
+/**
+ * Folders and files of a data root that are recognised but not read (yet), and why. (devicemapper's
+ * notice, that the thin pool is not read, is devicemapper-pool.ts's: it names the pool files found.)
+ */
 const UNREAD: [RegExp, string][] = [
   [/^windowsfilter$/, 'Windows container layers (windowsfilter) are not read'],
   [/^buildkit$/, 'BuildKit cache and history (bolt databases) are not read'],
@@ -9,7 +12,6 @@ const UNREAD: [RegExp, string][] = [
   [/^network\/files\/local-kv\.db$/, 'libnetwork state (networks, endpoints) is not read'],
   [/^plugins$/, 'managed plugins are not read'],
   [/^builder$/, 'the classic builder cache (fscache.db) is not read'],
-  [/^devicemapper\/metadata$/, 'devicemapper: only thin-pool device metadata is here; file contents need the thin pool (data, metadata files) and are not read'],
   [/^fuse-overlayfs$/, 'fuse-overlayfs layers are not read'],
   [/^(btrfs\/subvolumes|zfs\/graph)$/, ''],
 ];

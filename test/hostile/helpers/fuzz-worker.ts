@@ -22,6 +22,8 @@ import { localLog, decodeLogEntry, FrameReader } from '../../../src/extractors/l
 import { tarSplit } from '../../../src/extractors/tar-split.ts';
 import { imageConfig } from '../../../src/extractors/image-config.ts';
 import { volumeMetadata } from '../../../src/extractors/volume-metadata.ts';
+import { devicemapperMetadata } from '../../../src/extractors/devicemapper-metadata.ts';
+import { FlatJsonError, readFlatObject } from '../../../src/formats/flat-json.ts';
 import { ContentlessTarParser } from '../../../src/extractors/tar-header.ts';
 import { LineSplitter } from '../../../src/extractors/line-splitter.ts';
 import { decodeBytes } from '../../../src/extractors/bytes-text.ts';
@@ -160,9 +162,9 @@ function checkWarning(w: Warning, what: string): void {
   if (typeof w.kind !== 'string' || typeof w.message !== 'string') throw new Error(`${what}: malformed warning`);
 }
 
-/** Run one extractor on one artifact's bytes (as a stream in random chunks), then its time map. */
-async function runExtractor(ex: Extractor<any>, rel: string, bytes: Buffer, cuts: number[]): Promise<void> {
-  const entry: EvidenceEntry = { path: `docker/${rel}`, type: 'file', size: BigInt(bytes.length), mode: 0o100644, uid: 0, gid: 0, inode: '1' };
+/** Run one extractor on one artifact's bytes (as a stream in random chunks), then its time map (and its end-of-run events). */
+async function runExtractor(ex: Extractor<any>, rel: string, bytes: Buffer, cuts: number[], mtime?: bigint): Promise<void> {
+  const entry: EvidenceEntry = { path: `docker/${rel}`, type: 'file', size: BigInt(bytes.length), mode: 0o100644, uid: 0, gid: 0, inode: '1', mtime };
   const ref: ArtifactRef = { root: 'docker', rel, entry };
   const ctx = new Context('fuzz', 'TAR', null);
   const records: unknown[] = [];
@@ -175,7 +177,21 @@ async function runExtractor(ex: Extractor<any>, rel: string, bytes: Buffer, cuts
   for (const r of records) ex.remember?.(r, ctx);
   ex.settle?.(ctx);
   for (const r of records) for (const e of ex.toEvents(r, ctx)) checkEvent(e, ex.name);
+  for (const e of ex.finish?.(ctx, (w) => checkWarning({ artifact: ex.artifact, ...w }, ex.name)) ?? []) checkEvent(e, ex.name);
 }
+
+/** Metadata files as moby's deviceset.go writes them (json.Marshal of devInfo, DeviceSet, transaction). */
+const DM_DEVICE = Buffer.from('{"device_id":5,"size":10737418240,"transaction_id":5,"initialized":false,"deleted":false}');
+const DM_SET = Buffer.from('{"next_device_id":7,"BaseDeviceUUID":"6f1e3a4c-2b9d-4e0f-9a8b-7c6d5e4f3a2b","BaseDeviceFilesystem":"xfs"}');
+const DM_TX = Buffer.from(`{"open_transaction_id":10,"device_hash":"${'e'.repeat(64)}-init","device_id":6}`);
+const DM_MTIME = 1767323040500000005n;
+
+/** JSON texts that are valid UTF-8: readFlatObject must agree with JSON.parse on what is one JSON object. */
+const jsonish = fc.oneof(
+  fc.json(),
+  fc.tuple(fc.constantFrom(DM_DEVICE, DM_SET, DM_TX).map((b) => b.toString('utf8')), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...'{}[]",:0123456789-+.eE tfnlrue\\u'.split(''))), { maxLength: 6 }), fc.option(fc.nat()))
+    .map(([s, edits, cut]) => { const a = [...s]; for (const [i, ch] of edits) a[i % a.length] = ch; const t = a.join(''); return cut === null ? t : t.slice(0, cut % (t.length + 1)); }),
+);
 
 const cutsArb = fc.array(fc.nat(), { maxLength: 6 });
 
@@ -242,6 +258,26 @@ const TARGETS: Target[] = [
     }
   }],
   ['volume metadata extract()', fc.tuple(bytesLike(A.boltdb), cutsArb), ([b, c]: [Buffer, number[]]) => runExtractor(volumeMetadata, 'volumes/metadata.db', b, c)],
+  ['devicemapper device metadata extract()', fc.tuple(bytesLike(DM_DEVICE), cutsArb), ([b, c]: [Buffer, number[]]) => runExtractor(devicemapperMetadata, `devicemapper/metadata/${'d'.repeat(64)}`, b, c, DM_MTIME)],
+  ['devicemapper set and transaction metadata extract()', fc.tuple(fc.boolean(), fc.oneof(bytesLike(DM_SET), bytesLike(DM_TX)), cutsArb),
+    ([set, b, c]: [boolean, Buffer, number[]]) => runExtractor(devicemapperMetadata, `devicemapper/metadata/${set ? 'deviceset' : 'transaction'}-metadata`, b, c, DM_MTIME)],
+  ['readFlatObject agrees with JSON.parse', jsonish, (text: string) => {
+    const b = Buffer.from(text, 'utf8');
+    let parsed: unknown;
+    let valid = true;
+    try { parsed = JSON.parse(text); } catch { valid = false; }
+    const isObject = valid && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    try {
+      const members = readFlatObject(b);
+      if (!isObject) throw new Error(`read as an object: ${JSON.stringify(text).slice(0, 200)}`);
+      for (const m of members) if (m.offset < 0 || m.offset + m.raw.length > b.length || m.keyOffset >= m.offset) throw new Error(`member offsets ${m.keyOffset} ${m.offset}`);
+      if (members.length < Object.keys(parsed as object).length) throw new Error('members lost');
+    } catch (e) {
+      if (!(e instanceof FlatJsonError)) throw e;
+      if (isObject) throw new Error(`refused a JSON object (${e.message}): ${JSON.stringify(text).slice(0, 200)}`);
+      if (!Number.isInteger(e.offset) || e.offset < 0 || e.offset > b.length) throw new Error(`error offset ${e.offset}`);
+    }
+  }],
   ['parseRfc3339', fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }),
     fc.tuple(fc.constantFrom('2026-01-02T03:04:05.123456789Z', '1969-12-31T23:59:59.5Z', '9999-12-31T23:59:59.999999999Z', '0001-01-01T00:00:00Z', '2026-01-02T03:04:05+05:30'),
