@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { formatChunk, type ChunkBuffers, type ChunkResult, type ChunkTask } from './json-file-log.chunk.js';
 import { checkChunk, type CheckResult, type CheckTask } from './json-file-log.check.js';
 import { L2tCsvSink } from '../sinks/l2tcsv.js';
+import { JsonlSink } from '../sinks/jsonl.js';
 import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
 
 /** Formatters by spec (made once). */
@@ -21,7 +22,7 @@ function format(task: ChunkTask & { spec: RawLogSpec }): void {
   const key = JSON.stringify(task.spec);
   let fmt = formats.get(key);
   if (!fmt) {
-    fmt = new L2tCsvSink(task.spec.zone, task.spec.hostname).rawLogs();
+    fmt = task.spec.sink === 'jsonl' ? new JsonlSink().rawLogs() : new L2tCsvSink(task.spec.zone, task.spec.hostname).rawLogs();
     formats.set(key, fmt);
   }
   let r: ChunkResult;

@@ -1,4 +1,5 @@
-import type { Sink } from './sink.js';
+import type { RawLogFormat, Sink } from './sink.js';
+import { JsonlRawLogs } from './jsonl-raw.js';
 import type { TimelineEvent } from '../events/event.js';
 import { formatUtcNs } from '../time/nanotime.js';
 import { flatFields } from './sink.js';
@@ -77,6 +78,16 @@ export function jsonlLine(e: TimelineEvent, q: QuoteCache): string {
 
 export class JsonlSink implements Sink {
   private readonly quotes = new QuoteCache();
+
+  /** The fast path for large json-file logs (see JsonlRawLogs). */
+  rawLogs(): RawLogFormat {
+    return new JsonlRawLogs();
+  }
+
+  /** A line made by that fast path goes out as its bytes: nothing is held back. */
+  writeRaw(): string | null {
+    return null;
+  }
 
   header(): string {
     return '';

@@ -36,11 +36,7 @@ export interface RawLogFormat {
 }
 
 /** A raw log formatter described for a worker thread. */
-export interface RawLogSpec {
-  sink: 'l2tcsv';
-  zone: string;
-  hostname: string | null;
-}
+export type RawLogSpec = { sink: 'l2tcsv'; zone: string; hostname: string | null } | { sink: 'jsonl' };
 
 /**
  * All the event's keys in one flat map (used by jsonl and Timesketch). The attribution keys
