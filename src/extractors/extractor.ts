@@ -25,11 +25,12 @@ export interface QuickOrder {
 }
 
 /**
- * Where a large log can be cut for worker threads (see QuickOrder.plan). 2 MiB: measured on 200 MB (to /dev/null, 2 x 4 runs each) 1.52 s median against 1.62 (1 MiB) and
- * 1.70 (512 KiB), fewer messages and per-chunk costs; peak RSS 195-207 MB (200 MB log) and 251 MB
- * (2 GB) against 165-170 and 189 at 512 KiB.
+ * Where a large log can be cut for worker threads (see QuickOrder.plan). 1 MiB: on 200 MB (to
+ * /dev/null, 2 x 4 runs each) 1.62 s median against 1.70 at 512 KiB and 1.52 at 2 MiB; but 2 MiB
+ * took a 2 GB log's peak RSS to 290 MB in jsonl and timesketch-jsonl (their lines are longer), 1 MiB
+ * to 236 and 266 MB (l2tcsv 200 MB).
  */
-export const PLAN_CHUNK_BYTES = 2 << 20;
+export const PLAN_CHUNK_BYTES = 1 << 20;
 
 /** How a directly merged artifact is read again at output time. */
 export interface RawInput {

@@ -9,6 +9,7 @@ import { formatChunk, type ChunkBuffers, type ChunkResult, type ChunkTask } from
 import { checkChunk, type CheckResult, type CheckTask } from './json-file-log.check.js';
 import { L2tCsvSink } from '../sinks/l2tcsv.js';
 import { JsonlSink } from '../sinks/jsonl.js';
+import { TimesketchJsonlSink } from '../sinks/timesketch.js';
 import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
 
 /** Formatters by spec (made once). */
@@ -22,7 +23,10 @@ function format(task: ChunkTask & { spec: RawLogSpec }): void {
   const key = JSON.stringify(task.spec);
   let fmt = formats.get(key);
   if (!fmt) {
-    fmt = task.spec.sink === 'jsonl' ? new JsonlSink().rawLogs() : new L2tCsvSink(task.spec.zone, task.spec.hostname).rawLogs();
+    const spec = task.spec;
+    fmt = spec.sink === 'jsonl' ? new JsonlSink().rawLogs()
+      : spec.sink === 'timesketch-jsonl' ? new TimesketchJsonlSink(spec.zone).rawLogs()
+        : new L2tCsvSink(spec.zone, spec.hostname).rawLogs();
     formats.set(key, fmt);
   }
   let r: ChunkResult;

@@ -20,14 +20,14 @@ interface JsonlTemplate {
 }
 
 /** Values no real line has, to find where the line's own pieces go in a template line. */
-const MARK_NS = 1n;
+export const MARK_NS = 1n;
 const MARK_TIME = '1970-01-01T00:00:00.000000001Z';
-const MARK_OFFSET = 987654321098765;
-const MARK_TEXT = '\u0003';
-const MARK_RAW = '\u0004';
+export const MARK_OFFSET = 987654321098765;
+export const MARK_TEXT = '\u0003';
+export const MARK_RAW = '\u0004';
 
 /** The fields of a plain json-file line: the same on every line of a log file, but `time_raw` (marked). */
-const TEMPLATE_FIELDS = new Set(['log_driver', 'time_raw', 'rotation', 'offset_in']);
+export const TEMPLATE_FIELDS = new Set(['log_driver', 'time_raw', 'rotation', 'offset_in']);
 
 const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
 
@@ -136,6 +136,25 @@ export function jsonlText(src: Buffer, a: number, b: number, dst: Buffer, pos: n
   return j;
 }
 
+/** The line's time as formatUtcNs writes it: its own digits (UTC, `Z`), the fraction padded to nine. */
+export function canonicalTime(line: Buffer, s: LineShape, dst: Buffer, p: number): number {
+  const a = s.timeStart;
+  for (let k = 0; k < 19; k++) dst[p++] = line[a + k]!;
+  dst[p++] = 0x2e;
+  let k = a + 20;
+  for (; k < s.timeEnd - 1; k++) dst[p++] = line[k]!;
+  for (let z = Math.max(k - (a + 20), 0); z < 9; z++) dst[p++] = 0x30;
+  dst[p++] = 0x5a;
+  return p;
+}
+
+/** A non-negative integer's (or any safe integer's) decimal digits, written as bytes. */
+export function putDigits(dst: Buffer, p: number, n: number | bigint): number {
+  const digits = String(n);
+  for (let i = 0; i < digits.length; i++) dst[p++] = digits.charCodeAt(i);
+  return p;
+}
+
 /**
  * The jsonl fast path for a json-file log line of Docker's exact shape: its bytes are written
  * straight from the log's bytes, as `JsonlSink` would write the event the JSON path makes of it (a
@@ -178,22 +197,13 @@ export class JsonlRawLogs implements RawLogFormat {
   format(line: Buffer, s: LineShape, offset: number, template: unknown, dst: Buffer, pos: number): number {
     const t = template as JsonlTemplate;
     dst.set(t.head, pos);
-    let p = pos + t.head.length;
-    // the canonical time: the line's own digits, the fraction padded to nine
-    const a = s.timeStart;
-    for (let k = 0; k < 19; k++) dst[p++] = line[a + k]!;
-    dst[p++] = 0x2e;
-    let k = a + 20;
-    for (; k < s.timeEnd - 1; k++) dst[p++] = line[k]!;
-    for (let z = Math.max(k - (a + 20), 0); z < 9; z++) dst[p++] = 0x30;
-    dst[p++] = 0x5a;
+    let p = canonicalTime(line, s, dst, pos + t.head.length);
     dst.set(t.toText, p);
     p = jsonlText(line, s.textStart, s.textEnd, dst, p + t.toText.length);
     if (p < 0) return -1;
     dst.set(t.toOffset, p);
     p += t.toOffset.length;
-    const digits = String(offset);
-    for (let i = 0; i < digits.length; i++) dst[p++] = digits.charCodeAt(i);
+    p = putDigits(dst, p, offset);
     dst.set(t.toRaw, p);
     p += t.toRaw.length;
     for (let i = s.timeStart; i < s.timeEnd; i++) dst[p++] = line[i]!;

@@ -7,7 +7,7 @@ import { cli } from '../helpers/run.ts';
 import { ID, ID2, configV2, makeTree } from '../helpers/dataroot.ts';
 import { bigLog } from '../helpers/big-log.ts';
 
-test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings (l2tcsv, jsonl)', async (t) => {
+test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings (l2tcsv, jsonl, timesketch-jsonl)', async (t) => {
   // a clean log (checked by the byte pre-check, cut for workers) and one with a line of another shape
   // (read with JSON.parse first, then written on this thread), both over the direct-merge size
   const clean = bigLog(9, 1_800_000_000, [
@@ -40,15 +40,17 @@ test('large logs through the fast path (worker threads, and this thread) give th
     t.regex(readFileSync(fast + '.w', 'utf8'), /bad-json/);
     t.true(text.includes('attr_tag: a b'));
   }
-  // jsonl has the fast path too: the same bytes as its JSON path
-  const jf = path.join(dir, 'fast.jsonl');
-  const js = path.join(dir, 'slow.jsonl');
-  const ja = cli(['extract', root, '-o', jf, '--format', 'jsonl', '-q', '--warnings', jf + '.w']);
-  const jb = cli(['extract', root, '-o', js, '--format', 'jsonl', '-q', '--no-fast-path', '--warnings', js + '.w']);
-  t.is(ja.code, 3, ja.stderr);
-  t.is(ja.stderr, jb.stderr);
-  t.true(readFileSync(jf).equals(readFileSync(js)), 'jsonl: outputs differ');
-  t.is(readFileSync(jf + '.w', 'utf8'), readFileSync(js + '.w', 'utf8'));
+  // jsonl and timesketch-jsonl have the fast path too: the same bytes as their JSON path
+  for (const [format, zone] of [['jsonl', 'UTC'], ['timesketch-jsonl', 'Europe/Berlin']]) {
+    const jf = path.join(dir, `fast.${format}`);
+    const js = path.join(dir, `slow.${format}`);
+    const ja = cli(['extract', root, '-o', jf, '--format', format!, '-z', zone!, '-q', '--warnings', jf + '.w']);
+    const jb = cli(['extract', root, '-o', js, '--format', format!, '-z', zone!, '-q', '--no-fast-path', '--warnings', js + '.w']);
+    t.is(ja.code, 3, ja.stderr);
+    t.is(ja.stderr, jb.stderr);
+    t.true(readFileSync(jf).equals(readFileSync(js)), `${format}: outputs differ`);
+    t.is(readFileSync(jf + '.w', 'utf8'), readFileSync(js + '.w', 'utf8'));
+  }
   // a time window: lines outside it are dropped on the fast path too (their buffers given back)
   const win = ['--after', '2027-01-15T08:00:30Z', '--before', '2027-01-15T08:01:10.5Z'];
   const a = cli(['extract', root, '-o', path.join(dir, 'wf.csv'), '--format', 'l2tcsv', '-q', ...win]);

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
+import { TimesketchJsonlSink } from '../../src/sinks/timesketch.js';
+import type { Sink } from '../../src/sinks/sink.js';
 import { jsonlText } from '../../src/sinks/jsonl-raw.js';
 import { line } from './helpers/log-lines.ts';
 import { Context } from '../../src/extractors/context.js';
@@ -28,9 +30,13 @@ function context(name: string | null): Context {
 
 interface Run { text: string; warnings: string[] }
 
-/** The JSON path: extract → records → events → JsonlSink. */
-async function jsonPath(bytes: Buffer, ctx: Context): Promise<Run> {
-  const sink = new JsonlSink();
+/** The sinks with a JSON-lines fast path (nothing held back: a fast line goes out as its bytes). */
+const SINKS: [string, () => Sink][] = [['jsonl', () => new JsonlSink()], ['timesketch-jsonl UTC', () => new TimesketchJsonlSink('UTC')],
+  ['timesketch-jsonl Berlin', () => new TimesketchJsonlSink('Europe/Berlin')], ['timesketch-jsonl Monrovia', () => new TimesketchJsonlSink('Africa/Monrovia')]];
+
+/** The JSON path: extract → records → events → the sink. */
+async function jsonPath(bytes: Buffer, ctx: Context, make: () => Sink = () => new JsonlSink()): Promise<Run> {
+  const sink = make();
   const warnings: string[] = [];
   let text = '';
   await jsonFileLog.extract(REF, Readable.from([bytes]), {
@@ -40,40 +46,40 @@ async function jsonPath(bytes: Buffer, ctx: Context): Promise<Run> {
   return { text: text + sink.end(), warnings };
 }
 
-function write(sink: JsonlSink, items: TimelineItem[]): string {
+function write(sink: Sink, items: TimelineItem[]): string {
   let text = '';
-  for (const e of items) text += e instanceof RawLine ? (sink.writeRaw() ?? e.buf.toString('utf8', e.start, e.end)) : sink.write(e);
+  for (const e of items) text += e instanceof RawLine ? (sink.writeRaw!(e) ?? e.buf.toString('utf8', e.start, e.end)) : sink.write(e);
   return text;
 }
 
-async function fastPath(bytes: Buffer, ctx: Context, chunk: number): Promise<Run & { raw: number }> {
-  const sink = new JsonlSink();
+async function fastPath(bytes: Buffer, ctx: Context, chunk: number, make: () => Sink = () => new JsonlSink()): Promise<Run & { raw: number }> {
+  const sink = make();
   const warnings: string[] = [];
   const items: TimelineItem[] = [];
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
-  for await (const batch of jsonLogItemsHere(REF, Readable.from(parts), ctx, sink.rawLogs(), { record() {}, warn: (w) => warnings.push(`${w.kind}@${w.offset}`) })) items.push(...batch);
+  for await (const batch of jsonLogItemsHere(REF, Readable.from(parts), ctx, sink.rawLogs!(), { record() {}, warn: (w) => warnings.push(`${w.kind}@${w.offset}`) })) items.push(...batch);
   return { text: write(sink, items) + sink.end(), warnings, raw: items.filter((i) => i instanceof RawLine).length };
 }
 
-test('jsonl fast path: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
+test('jsonl and timesketch-jsonl fast paths: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
   let raw = 0;
   await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 25 }), fc.option(fc.constantFrom('/web', '/n,a\nme "q"', '/' + 'x'.repeat(70), '/\u0003odd'), { nil: null }),
-    fc.integer({ min: 1, max: 300 }), async (lines, name, chunk) => {
+    fc.integer({ min: 1, max: 300 }), fc.constantFrom(...SINKS), async (lines, name, chunk, [, make]) => {
       const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
       const ctx = context(name);
-      const want = await jsonPath(bytes, ctx);
-      const got = await fastPath(bytes, ctx, chunk);
+      const want = await jsonPath(bytes, ctx, make);
+      const got = await fastPath(bytes, ctx, chunk, make);
       raw += got.raw;
       t.true(Buffer.from(got.text).equals(Buffer.from(want.text)), `${got.text}\n---\n${want.text}`);
       t.deepEqual(got.warnings, want.warnings);
-    }), { numRuns: 600 });
-  t.true(raw > 1000, `the fast path itself ran (${raw} lines)`);
+    }), { numRuns: 1200 });
+  t.true(raw > 2000, `the fast path itself ran (${raw} lines)`);
 });
 
-test('jsonl fast path on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
+test('jsonl and timesketch-jsonl fast paths on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
   let checked = 0;
-  await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (lines, per) => {
+  await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(...SINKS), async (lines, per, [, make]) => {
     const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
     const ctx = context('/web');
     const quick = await jsonLogQuickOrder(REF, Readable.from([bytes]));
@@ -86,8 +92,8 @@ test('jsonl fast path on worker threads: a checked log byte for byte as the JSON
     const dir = mkdtempSync(path.join(tmpdir(), 'dt-jsonl-raw-'));
     writeFileSync(path.join(dir, 'log'), bytes);
     const fh = await open(path.join(dir, 'log'), 'r');
-    const sink = new JsonlSink();
-    const fmt = sink.rawLogs();
+    const sink = make();
+    const fmt = sink.rawLogs!();
     const warnings: string[] = [];
     const items: TimelineItem[] = [];
     try {
@@ -95,10 +101,10 @@ test('jsonl fast path on worker threads: a checked log byte for byte as the JSON
     } finally {
       await fh.close();
     }
-    const want = await jsonPath(bytes, ctx);
+    const want = await jsonPath(bytes, ctx, make);
     t.true(Buffer.from(write(sink, items) + sink.end()).equals(Buffer.from(want.text)));
     t.deepEqual(warnings, want.warnings);
-  }), { numRuns: 25 });
+  }), { numRuns: 40 });
   t.true(checked > 5, `logs that passed the pre-check: ${checked}`);
 });
 
