@@ -9,7 +9,7 @@ import { formatChunk, type ChunkBuffers, type ChunkResult, type ChunkTask } from
 import { checkChunk, type CheckResult, type CheckTask } from './json-file-log.check.js';
 import { L2tCsvSink } from '../sinks/l2tcsv.js';
 import { JsonlSink } from '../sinks/jsonl.js';
-import { TimesketchJsonlSink } from '../sinks/timesketch.js';
+import { TimesketchCsvSink, TimesketchJsonlSink } from '../sinks/timesketch.js';
 import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
 
 /** Formatters by spec (made once). */
@@ -19,6 +19,13 @@ const spares: ChunkBuffers[] = [];
 
 type Message = (ChunkTask & { kind: 'format'; spec: RawLogSpec }) | (CheckTask & { kind: 'check'; id: number }) | { recycle: ChunkBuffers };
 
+/** The CSV sink with the main thread's columns (its header sets them from the field names). */
+function timesketchCsv(zone: string, guard: boolean, columns: string[]): RawLogFormat {
+  const sink = new TimesketchCsvSink(zone, guard);
+  sink.header({ fieldNames: columns });
+  return sink.rawLogs();
+}
+
 function format(task: ChunkTask & { spec: RawLogSpec }): void {
   const key = JSON.stringify(task.spec);
   let fmt = formats.get(key);
@@ -26,7 +33,8 @@ function format(task: ChunkTask & { spec: RawLogSpec }): void {
     const spec = task.spec;
     fmt = spec.sink === 'jsonl' ? new JsonlSink().rawLogs()
       : spec.sink === 'timesketch-jsonl' ? new TimesketchJsonlSink(spec.zone).rawLogs()
-        : new L2tCsvSink(spec.zone, spec.hostname).rawLogs();
+        : spec.sink === 'timesketch-csv' ? timesketchCsv(spec.zone, spec.guard, spec.columns)
+          : new L2tCsvSink(spec.zone, spec.hostname).rawLogs();
     formats.set(key, fmt);
   }
   let r: ChunkResult;

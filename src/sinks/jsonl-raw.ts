@@ -149,7 +149,7 @@ export function canonicalTime(line: Buffer, s: LineShape, dst: Buffer, p: number
 }
 
 /** A non-negative integer's (or any safe integer's) decimal digits, written as bytes. */
-export function putDigits(dst: Buffer, p: number, n: number | bigint): number {
+export function putDigits(dst: Buffer, p: number, n: number | bigint | string): number {
   const digits = String(n);
   for (let i = 0; i < digits.length; i++) dst[p++] = digits.charCodeAt(i);
   return p;

@@ -5,8 +5,33 @@ import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { canonicalTime, jsonlText, MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, putDigits, TEMPLATE_FIELDS } from './jsonl-raw.js';
 import { timesketchDatetime, timesketchJson, timesketchObject } from './timesketch.js';
 
+/** `datetime` of the last second written: its text up to the fraction, and its zone offset. */
+export interface DatetimeCache {
+  second: number;
+  dateHead: Buffer;
+  dateZone: Buffer;
+}
+
+/** The line's `datetime` as timesketchDatetime writes it, rendered once per second. */
+export function putDatetime(c: DatetimeCache, zone: ZoneRenderer, s: LineShape, dst: Buffer, p: number): number {
+  if (s.seconds !== c.second) {
+    const dt = timesketchDatetime(BigInt(s.seconds) * 1_000_000_000n, zone);
+    const dot = dt.indexOf('.', 19);
+    c.dateHead = Buffer.from(dt.slice(0, dot + 1));
+    c.dateZone = Buffer.from(dt.slice(dot + 7));
+    c.second = s.seconds;
+  }
+  dst.set(c.dateHead, p);
+  p += c.dateHead.length;
+  const micros = String(Math.floor(s.nanos / 1000));
+  for (let z = micros.length; z < 6; z++) dst[p++] = 0x30;
+  p = putDigits(dst, p, micros);
+  dst.set(c.dateZone, p);
+  return p + c.dateZone.length;
+}
+
 /** The constant pieces of a log line's Timesketch JSON text, between the parts that change from line to line. */
-interface TimesketchTemplate {
+interface TimesketchTemplate extends DatetimeCache {
   /** `{"message":"[web] stdout: ` */
   head: Buffer;
   /** `","datetime":"` */
@@ -22,10 +47,6 @@ interface TimesketchTemplate {
   /** `"}` and the line feed */
   tail: Buffer;
   fixed: number;
-  /** The datetime of the last second written: its text up to the fraction, and its zone offset. */
-  second: number;
-  dateHead: Buffer;
-  dateZone: Buffer;
 }
 
 const MARK_TIME_NS = '1970-01-01T00:00:00.000000001Z';
@@ -89,23 +110,9 @@ export class TimesketchJsonlRawLogs implements RawLogFormat {
     dst.set(t.head, pos);
     let p = jsonlText(line, s.textStart, s.textEnd, dst, pos + t.head.length);
     if (p < 0) return -1;
-    if (s.seconds !== t.second) {
-      const dt = timesketchDatetime(BigInt(s.seconds) * 1_000_000_000n, this.zone);
-      const dot = dt.indexOf('.', 19);
-      t.dateHead = Buffer.from(dt.slice(0, dot + 1));
-      t.dateZone = Buffer.from(dt.slice(dot + 7));
-      t.second = s.seconds;
-    }
     dst.set(t.toDatetime, p);
-    p += t.toDatetime.length;
-    dst.set(t.dateHead, p);
-    p += t.dateHead.length;
+    p = putDatetime(t, this.zone, s, dst, p + t.toDatetime.length);
     const micros = Math.floor(s.nanos / 1000);
-    const m = String(micros);
-    for (let z = m.length; z < 6; z++) dst[p++] = 0x30;
-    p = putDigits(dst, p, micros);
-    dst.set(t.dateZone, p);
-    p += t.dateZone.length;
     dst.set(t.toTimestamp, p);
     // microseconds since 1970, exact (a double holds them exactly within 285 years of 1970)
     p = putDigits(dst, p + t.toTimestamp.length, Math.abs(s.seconds) < 9e9 ? s.seconds * 1_000_000 + micros : BigInt(s.seconds) * 1_000_000n + BigInt(micros));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
-import { TimesketchJsonlSink } from '../../src/sinks/timesketch.js';
+import { TimesketchCsvSink, TimesketchJsonlSink } from '../../src/sinks/timesketch.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { jsonlText } from '../../src/sinks/jsonl-raw.js';
 import { line } from './helpers/log-lines.ts';
@@ -31,8 +31,15 @@ function context(name: string | null): Context {
 interface Run { text: string; warnings: string[] }
 
 /** The sinks with a JSON-lines fast path (nothing held back: a fast line goes out as its bytes). */
+const FIELD_NAMES = ['attr_bytes_escaped', 'log_driver', 'offset_in', 'partial_chunks', 'rotation', 'time_raw', 'unterminated'];
+const csv = (zone: string, guard: boolean) => (): Sink => {
+  const sink = new TimesketchCsvSink(zone, guard);
+  sink.header({ fieldNames: FIELD_NAMES });
+  return sink;
+};
 const SINKS: [string, () => Sink][] = [['jsonl', () => new JsonlSink()], ['timesketch-jsonl UTC', () => new TimesketchJsonlSink('UTC')],
-  ['timesketch-jsonl Berlin', () => new TimesketchJsonlSink('Europe/Berlin')], ['timesketch-jsonl Monrovia', () => new TimesketchJsonlSink('Africa/Monrovia')]];
+  ['timesketch-jsonl Berlin', () => new TimesketchJsonlSink('Europe/Berlin')], ['timesketch-jsonl Monrovia', () => new TimesketchJsonlSink('Africa/Monrovia')],
+  ['timesketch-csv UTC guarded', csv('UTC', true)], ['timesketch-csv Monrovia', csv('Africa/Monrovia', false)]];
 
 /** The JSON path: extract → records → events → the sink. */
 async function jsonPath(bytes: Buffer, ctx: Context, make: () => Sink = () => new JsonlSink()): Promise<Run> {
@@ -62,7 +69,7 @@ async function fastPath(bytes: Buffer, ctx: Context, chunk: number, make: () => 
   return { text: write(sink, items) + sink.end(), warnings, raw: items.filter((i) => i instanceof RawLine).length };
 }
 
-test('jsonl and timesketch-jsonl fast paths: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
+test('jsonl, timesketch-jsonl and timesketch-csv fast paths: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
   let raw = 0;
   await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 25 }), fc.option(fc.constantFrom('/web', '/n,a\nme "q"', '/' + 'x'.repeat(70), '/\u0003odd'), { nil: null }),
     fc.integer({ min: 1, max: 300 }), fc.constantFrom(...SINKS), async (lines, name, chunk, [, make]) => {
@@ -73,11 +80,11 @@ test('jsonl and timesketch-jsonl fast paths: every json-file line byte for byte 
       raw += got.raw;
       t.true(Buffer.from(got.text).equals(Buffer.from(want.text)), `${got.text}\n---\n${want.text}`);
       t.deepEqual(got.warnings, want.warnings);
-    }), { numRuns: 1200 });
+    }), { numRuns: 1800 });
   t.true(raw > 2000, `the fast path itself ran (${raw} lines)`);
 });
 
-test('jsonl and timesketch-jsonl fast paths on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
+test('jsonl, timesketch-jsonl and timesketch-csv fast paths on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
   let checked = 0;
   await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(...SINKS), async (lines, per, [, make]) => {
     const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
@@ -104,7 +111,7 @@ test('jsonl and timesketch-jsonl fast paths on worker threads: a checked log byt
     const want = await jsonPath(bytes, ctx, make);
     t.true(Buffer.from(write(sink, items) + sink.end()).equals(Buffer.from(want.text)));
     t.deepEqual(warnings, want.warnings);
-  }), { numRuns: 40 });
+  }), { numRuns: 60 });
   t.true(checked > 5, `logs that passed the pre-check: ${checked}`);
 });
 
