@@ -3,6 +3,7 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { jsonlLine, QuoteCache } from './jsonl.js';
+import { canonicalTime, hex4, putDigits, putUtf8 } from './json-text.js';
 
 /** The constant pieces of a log line's jsonl text, between the time, the text, the offset and the raw time. */
 interface JsonlTemplate {
@@ -28,14 +29,6 @@ export const MARK_RAW = '\u0004';
 
 /** The fields of a plain json-file line: the same on every line of a log file, but `time_raw` (marked). */
 export const TEMPLATE_FIELDS = new Set(['log_driver', 'time_raw', 'rotation', 'offset_in']);
-
-const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
-
-function hex4(src: Buffer, i: number, end: number): number {
-  if (i + 4 > end) return -1;
-  const a = hex(src[i]!), b = hex(src[i + 1]!), c = hex(src[i + 2]!), d = hex(src[i + 3]!);
-  return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
-}
 
 const HEX = '0123456789abcdef';
 
@@ -64,22 +57,9 @@ function putCodePoint(dst: Buffer, j: number, cp: number): number {
   if (cp === 0x22 || cp === 0x5c) {
     dst[j++] = 0x5c;
     dst[j++] = cp;
-  } else if (cp < 0x80) {
-    dst[j++] = cp;
-  } else if (cp < 0x800) {
-    dst[j++] = 0xc0 | (cp >> 6);
-    dst[j++] = 0x80 | (cp & 0x3f);
-  } else if (cp < 0x10000) {
-    dst[j++] = 0xe0 | (cp >> 12);
-    dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-    dst[j++] = 0x80 | (cp & 0x3f);
-  } else {
-    dst[j++] = 0xf0 | (cp >> 18);
-    dst[j++] = 0x80 | ((cp >> 12) & 0x3f);
-    dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-    dst[j++] = 0x80 | (cp & 0x3f);
+    return j;
   }
-  return j;
+  return putUtf8(dst, j, cp);
 }
 
 /**
@@ -134,25 +114,6 @@ export function jsonlText(src: Buffer, a: number, b: number, dst: Buffer, pos: n
   }
   if (high && !isUtf8(src.subarray(a, b))) return -1;
   return j;
-}
-
-/** The line's time as formatUtcNs writes it: its own digits (UTC, `Z`), the fraction padded to nine. */
-export function canonicalTime(line: Buffer, s: LineShape, dst: Buffer, p: number): number {
-  const a = s.timeStart;
-  for (let k = 0; k < 19; k++) dst[p++] = line[a + k]!;
-  dst[p++] = 0x2e;
-  let k = a + 20;
-  for (; k < s.timeEnd - 1; k++) dst[p++] = line[k]!;
-  for (let z = Math.max(k - (a + 20), 0); z < 9; z++) dst[p++] = 0x30;
-  dst[p++] = 0x5a;
-  return p;
-}
-
-/** A non-negative integer's (or any safe integer's) decimal digits, written as bytes. */
-export function putDigits(dst: Buffer, p: number, n: number | bigint | string): number {
-  const digits = String(n);
-  for (let i = 0; i < digits.length; i++) dst[p++] = digits.charCodeAt(i);
-  return p;
 }
 
 /**

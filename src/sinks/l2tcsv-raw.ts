@@ -3,6 +3,7 @@ import type { LineShape } from '../extractors/json-file-line.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { clean, OFFSET, oneLine, TIME_NS, type L2tCsvSink } from './l2tcsv.js';
 import { cutAt, decodeL2tText } from './l2tcsv-text.js';
+import { canonicalTime, putDigits } from './json-text.js';
 
 /** Marks in a compiled `extra`: the line's time (time_ns) and byte offset. */
 const T = 0;
@@ -99,16 +100,9 @@ export class L2tRawLogs implements RawLogFormat {
     for (let i = 0; i < rest.length; i++) {
       const r = rest[i]!;
       if (r === T) {
-        // the canonical time text: the line's own, with the fraction padded to nine digits
-        const a = s.timeStart;
-        for (let k = 0; k < 19; k++) dst[p++] = line[a + k]!;
-        dst[p++] = 0x2e;
-        let k = a + 20;
-        for (; k < s.timeEnd - 1; k++) dst[p++] = line[k]!;
-        for (let z = Math.max(k - (a + 20), 0); z < 9; z++) dst[p++] = 0x30;
-        dst[p++] = 0x5a;
+        p = canonicalTime(line, s, dst, p);
       } else if (r === O) {
-        p = writeDecimal(dst, p, offset);
+        p = putDigits(dst, p, offset);
       } else {
         dst.set(r as Buffer, p);
         p += (r as Buffer).length;
@@ -116,16 +110,4 @@ export class L2tRawLogs implements RawLogFormat {
     }
     return p;
   }
-}
-
-/** A non-negative integer's decimal digits. */
-function writeDecimal(dst: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    dst[p] = 48 + n;
-    return p + 1;
-  }
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  for (let i = digits - 1, x = n; i >= 0; i--, x = Math.floor(x / 10)) dst[p + i] = 48 + (x % 10);
-  return p + digits;
 }

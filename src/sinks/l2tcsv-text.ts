@@ -1,14 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-
-const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
+import { hex4, putUtf8 } from './json-text.js';
 
 const isCrLf = (cp: number): boolean => cp === 0x0a || cp === 0x0d;
-
-function hex4(src: Buffer, i: number, end: number): number {
-  if (i + 4 > end) return -1;
-  const a = hex(src[i]!), b = hex(src[i + 1]!), c = hex(src[i + 2]!), d = hex(src[i + 3]!);
-  return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
-}
 
 /**
  * The JSON-escaped string content `src[a, b)` decoded as UTF-8 bytes into `dst` at `pos`, with what
@@ -67,20 +60,7 @@ export function decodeL2tText(src: Buffer, a: number, b: number, dst: Buffer, po
           }
           if (cp === 0x0a || cp === 0x0d) break;
           if (cp === 0x2c) dst[j++] = 0x20;
-          else if (cp < 0x80) dst[j++] = cp;
-          else if (cp < 0x800) {
-            dst[j++] = 0xc0 | (cp >> 6);
-            dst[j++] = 0x80 | (cp & 0x3f);
-          } else if (cp < 0x10000) {
-            dst[j++] = 0xe0 | (cp >> 12);
-            dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-            dst[j++] = 0x80 | (cp & 0x3f);
-          } else {
-            dst[j++] = 0xf0 | (cp >> 18);
-            dst[j++] = 0x80 | ((cp >> 12) & 0x3f);
-            dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-            dst[j++] = 0x80 | (cp & 0x3f);
-          }
+          else j = putUtf8(dst, j, cp);
           break;
         }
         default: return -1;

@@ -3,7 +3,8 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { ZoneRenderer } from '../time/zone.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
-import { canonicalTime, MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, putDigits, TEMPLATE_FIELDS } from './jsonl-raw.js';
+import { MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, TEMPLATE_FIELDS } from './jsonl-raw.js';
+import { canonicalTime, hex4, putDigits, putUtf8 } from './json-text.js';
 import { putDatetime, type DatetimeCache } from './timesketch-raw.js';
 
 /** The constant pieces of a log line's Timesketch CSV row, between the parts that change from line to line. */
@@ -24,14 +25,6 @@ interface CsvTemplate extends DatetimeCache {
 const MARK_TIME_NS = '1970-01-01T00:00:00.000000001Z';
 const QUOTE = 0x22;
 
-const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
-
-function hex4(src: Buffer, i: number, end: number): number {
-  if (i + 4 > end) return -1;
-  const a = hex(src[i]!), b = hex(src[i + 1]!), c = hex(src[i + 2]!), d = hex(src[i + 3]!);
-  return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
-}
-
 /**
  * The JSON-escaped string content `src[a, b)` decoded into `dst` as a CSV cell's text: UTF-8 as a
  * JavaScript string is written (a lone surrogate as U+FFFD), `"` doubled. Returns the end, and in
@@ -47,21 +40,9 @@ export function csvText(src: Buffer, a: number, b: number, dst: Buffer, pos: num
       dst[j++] = QUOTE;
       dst[j++] = QUOTE;
       quote = true;
-    } else if (cp < 0x80) {
-      if (cp === 0x2c || cp === 0x0a || cp === 0x0d) quote = true;
-      dst[j++] = cp;
-    } else if (cp < 0x800) {
-      dst[j++] = 0xc0 | (cp >> 6);
-      dst[j++] = 0x80 | (cp & 0x3f);
-    } else if (cp < 0x10000) {
-      dst[j++] = 0xe0 | (cp >> 12);
-      dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-      dst[j++] = 0x80 | (cp & 0x3f);
     } else {
-      dst[j++] = 0xf0 | (cp >> 18);
-      dst[j++] = 0x80 | ((cp >> 12) & 0x3f);
-      dst[j++] = 0x80 | ((cp >> 6) & 0x3f);
-      dst[j++] = 0x80 | (cp & 0x3f);
+      if (cp === 0x2c || cp === 0x0a || cp === 0x0d) quote = true;
+      j = putUtf8(dst, j, cp);
     }
   };
   for (let i = a; i < b; i++) {

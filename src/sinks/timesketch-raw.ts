@@ -2,7 +2,8 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { ZoneRenderer } from '../time/zone.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
-import { canonicalTime, jsonlText, MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, putDigits, TEMPLATE_FIELDS } from './jsonl-raw.js';
+import { jsonlText, MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, TEMPLATE_FIELDS } from './jsonl-raw.js';
+import { canonicalTime, putDigits } from './json-text.js';
 import { timesketchDatetime, timesketchJson, timesketchObject } from './timesketch.js';
 
 /** `datetime` of the last second written: its text up to the fraction, and its zone offset. */
