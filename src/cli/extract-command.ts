@@ -11,7 +11,7 @@ import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
 import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
-import { insideEvidence, tryOpenEvidence } from './open-evidence.js';
+import { checkTmpDir, insideEvidence, tryOpenEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { Progress } from './progress.js';
@@ -67,6 +67,8 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   if (a.before && before === null) throw new UsageError(`--before ${a.before} is not ISO 8601`);
   if (a.output && insideEvidence(a.output, a.evidence)) throw new UsageError(`refusing to write ${a.output} inside the evidence`);
   if (a.warnings && insideEvidence(a.warnings, a.evidence)) throw new UsageError(`refusing to write ${a.warnings} inside the evidence`);
+  const tmpProblem = checkTmpDir(a.tmpDir, a.evidence);
+  if (tmpProblem) throw new UsageError(tmpProblem);
   for (const f of [a.output, a.warnings]) {
     if (f && a.merge?.some((m) => path.resolve(m) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
   }

@@ -5,7 +5,7 @@ import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
 import { makeSink } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
-import { insideEvidence } from './open-evidence.js';
+import { checkTmpDir, insideEvidence } from './open-evidence.js';
 import { EXIT, UsageError, resolveFormat } from './extract-command.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
@@ -87,6 +87,8 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
     if (a.inputs.some((i) => path.resolve(i) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
     if (insideEvidence(f, a.evidence ?? [])) throw new UsageError(`refusing to write ${f} inside the evidence`);
   }
+  const tmpProblem = checkTmpDir(a.tmpDir, a.evidence ?? []);
+  if (tmpProblem) throw new UsageError(tmpProblem);
 
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)
   for (const f of [a.output, a.warnings]) if (f) await makeOutputFile(f);

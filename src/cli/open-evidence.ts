@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EvidenceSource } from '../evidence/entry.js';
 import { DirectorySource } from '../evidence/directory-source.js';
@@ -24,16 +25,47 @@ export function tryOpenEvidence(arg: string, warnings: Warnings): EvidenceSource
   }
 }
 
-/** True when `file` would be written inside an evidence directory (never allowed). */
+/**
+ * A path with its symbolic links resolved as far as it exists (the rest, not made yet, appended), so
+ * that a link to or into the evidence is seen for what it is.
+ */
+function resolvedPath(p: string): string {
+  const rest: string[] = [];
+  let cur = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(realpathSync(cur), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) return path.resolve(p);
+      rest.push(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+/** True when `file` would be written inside an evidence directory, or is an evidence file (never allowed), links resolved. */
 export function insideEvidence(file: string, evidence: string[]): boolean {
-  const f = path.resolve(file);
+  const f = resolvedPath(file);
   return evidence.some((e) => {
-    const abs = path.resolve(e);
+    const abs = resolvedPath(e);
     try {
       if (!statSync(abs).isDirectory()) return f === abs;
     } catch {
       return false;
     }
-    return f === abs || f.startsWith(abs + path.sep);
+    return f === abs || f.startsWith(abs.endsWith(path.sep) ? abs : abs + path.sep);
   });
+}
+
+/**
+ * The folder temporary files go to (sort runs, drift spill, copies of an archive's large logs):
+ * `--tmp-dir`, else the system's. Refused when it lies inside an evidence directory (evidence at `/`
+ * or `/tmp`, or a `--tmp-dir` in or linked into it): nothing may be written there.
+ */
+export function checkTmpDir(tmpDir: string | undefined, evidence: string[]): string | null {
+  const dir = tmpDir ?? tmpdir();
+  return insideEvidence(path.join(dir, 'docker-timeline-tmp'), evidence)
+    ? `the folder for temporary files (${tmpDir === undefined ? `the system's, ${dir}` : `--tmp-dir ${tmpDir}`}) is inside the evidence; give a --tmp-dir outside it`
+    : null;
 }
