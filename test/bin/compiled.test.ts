@@ -1,37 +1,38 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { distIsFresh } from '../../bin/fresh.js';
+import { distIsFresh, sourceHash } from '../../bin/fresh.js';
 import { ROOT, INCIDENT } from '../helpers/run.ts';
 import { ID, configV2, makeTree } from '../helpers/dataroot.ts';
 import { bigLog } from '../helpers/big-log.ts';
 
-test('dist/ is used only while it is as new as every file and folder under src/ and the tsconfig files', (t) => {
+test('dist/ is used only while it was built from exactly the sources there are now (contents, not times)', (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'dt-fresh-'));
   mkdirSync(path.join(root, 'src', 'sub'), { recursive: true });
   mkdirSync(path.join(root, 'dist'));
-  for (const f of ['src/a.ts', 'src/sub/b.ts', 'tsconfig.json', 'tsconfig.build.json']) writeFileSync(path.join(root, f), '');
-  const at = (s: number): Date => new Date(1_800_000_000_000 + s * 1000);
-  const setAll = (s: number): void => {
-    for (const f of ['src/a.ts', 'src/sub/b.ts', 'src/sub', 'src', 'tsconfig.json', 'tsconfig.build.json']) utimesSync(path.join(root, f), at(s), at(s));
-  };
+  for (const f of ['src/a.ts', 'src/sub/b.ts', 'tsconfig.json', 'tsconfig.build.json']) writeFileSync(path.join(root, f), f);
   t.false(distIsFresh(root), 'no BUILT: not built');
-  writeFileSync(path.join(root, 'dist', 'BUILT'), '');
-  setAll(0);
-  utimesSync(path.join(root, 'dist', 'BUILT'), at(1), at(1));
+  const build = (): void => writeFileSync(path.join(root, 'dist', 'BUILT'), `sha256:${sourceHash(root)}\nbuilt\n`);
+  build();
   t.true(distIsFresh(root));
-  utimesSync(path.join(root, 'src/sub/b.ts'), at(2), at(2));
-  t.false(distIsFresh(root), 'a source changed after the build');
-  setAll(0);
-  utimesSync(path.join(root, 'src/sub'), at(2), at(2));
-  t.false(distIsFresh(root), 'a file added, removed or renamed in a folder');
-  setAll(0);
-  utimesSync(path.join(root, 'tsconfig.build.json'), at(2), at(2));
+  const old = new Date(1_000_000_000_000);
+  utimesSync(path.join(root, 'src/sub/b.ts'), old, old);
+  t.true(distIsFresh(root), 'a time moved, the contents did not');
+  writeFileSync(path.join(root, 'src/sub/b.ts'), 'changed');
+  utimesSync(path.join(root, 'src/sub/b.ts'), old, old);
+  t.false(distIsFresh(root), 'a source changed, even with an older time (a copy that kept its time)');
+  build();
+  writeFileSync(path.join(root, 'src/sub/c.ts'), '');
+  t.false(distIsFresh(root), 'a file added');
+  rmSync(path.join(root, 'src/sub/c.ts'));
+  t.true(distIsFresh(root));
+  renameSync(path.join(root, 'src/a.ts'), path.join(root, 'src/z.ts'));
+  t.false(distIsFresh(root), 'a file renamed');
+  renameSync(path.join(root, 'src/z.ts'), path.join(root, 'src/a.ts'));
+  writeFileSync(path.join(root, 'tsconfig.build.json'), 'other settings');
   t.false(distIsFresh(root), 'the build settings changed');
-  setAll(0);
-  t.true(distIsFresh(root));
   rmSync(path.join(root, 'tsconfig.json'));
   t.false(distIsFresh(root), 'unreadable: not fresh');
 });
