@@ -249,7 +249,11 @@ export const bodyfileReader: Reader = {
             continue;
           }
           const epoch = secondsFractionToNs(v);
-          if (epoch === null || epoch === 0n) continue;
+          if (epoch === null) {
+            ctx.warn('bad-time', offset, `${MACB[col]!.column} ${JSON.stringify(v.slice(0, 40))} has more than 20 digits of seconds: not read; no ${MACB[col]!.desc} event`);
+            continue;
+          }
+          if (epoch === 0n) continue;
           any = true;
           const local = epochInZone(epoch, ctx.zone);
           if (!local) {
