@@ -19,7 +19,10 @@ export const OUTPUT_STREAM_FLAGS = OUTPUT_FLAGS as unknown as string;
 export async function makeOutputFile(file: string): Promise<void> {
   const fh = await open(file, OUTPUT_FLAGS, 0o666);
   try {
-    if ((await fh.stat()).size > 0) await fh.truncate(0);
+    const st = await fh.stat();
+    // another name of the same file (a hard link) may be evidence: an output path compare cannot see that
+    if (st.size > 0 && st.nlink > 1) throw new Error(`${file} has ${st.nlink} hard links (another name of it may be evidence); not emptied: choose another output file`);
+    if (st.size > 0) await fh.truncate(0);
   } finally {
     await fh.close();
   }

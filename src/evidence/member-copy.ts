@@ -28,13 +28,20 @@ export async function copyMember(content: Readable, file: string): Promise<{ rep
           break;
         }
         if (r.done) return { replay: null };
+        // a write may store part of the chunk (the disk filling up): what it did not store is written
+        // again, or, if that fails, given by the replay after the bytes that are in the copy
+        let done = 0;
         try {
-          await fh.write(r.value, 0, r.value.length, copied);
+          while (done < r.value.length) {
+            const { bytesWritten } = await fh.write(r.value, done, r.value.length - done, copied + done);
+            if (bytesWritten <= 0) throw new Error('nothing written');
+            done += bytesWritten;
+          }
         } catch {
-          pending = r.value;
-          break;
+          pending = r.value.subarray(done);
         }
-        copied += r.value.length;
+        copied += done;
+        if (pending) break;
       }
     } finally {
       await fh.close();

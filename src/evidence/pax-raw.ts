@@ -4,7 +4,7 @@ import { tarNumber } from '../extractors/tar-header.js';
 const MAX_BLOCKS = 2048;
 
 /** A header block whose checksum holds. */
-function validHeader(b: Buffer): boolean {
+export function validHeader(b: Buffer): boolean {
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i]!;
   return sum === tarNumber(b, 148, 8);

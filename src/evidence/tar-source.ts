@@ -1,5 +1,5 @@
-import { createReadStream, constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -17,15 +17,26 @@ const TYPES: Record<string, EntryType> = {
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
 
-async function isGzip(file: string): Promise<boolean> {
-  const fh = await open(file, constants.O_RDONLY);
+const O_NOATIME = (constants as Record<string, number>).O_NOATIME ?? 0;
+
+/**
+ * The archive (evidence too) opened read-only without updating its atime where the OS allows it
+ * (O_NOATIME, refused with EPERM for a file the caller does not own). Its path is the one the user
+ * gave, so a symlink to it is followed.
+ */
+async function openArchive(file: string): Promise<FileHandle> {
   try {
-    const buf = Buffer.alloc(2);
-    await fh.read(buf, 0, 2, 0);
-    return buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
+    return await open(file, constants.O_RDONLY | O_NOATIME);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM' && O_NOATIME) return open(file, constants.O_RDONLY);
+    throw e;
   }
+}
+
+async function isGzip(fh: FileHandle): Promise<boolean> {
+  const buf = Buffer.alloc(2);
+  await fh.read(buf, 0, 2, 0);
+  return buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
 /** Member names and link targets are bytes: kept exactly, invalid UTF-8 written as `\xNN` (the escape of decodeBytes, as in directory evidence). */
@@ -90,8 +101,15 @@ export class TarSource implements EvidenceSource {
   constructor(readonly label: string, readonly file: string, private readonly warnings: Warnings) {}
 
   async walk(visitor: WalkVisitor): Promise<void> {
-    const gz = await isGzip(this.file);
-    const raw = createReadStream(this.file, { highWaterMark: 1 << 20 });
+    const fh = await openArchive(this.file);
+    let gz: boolean;
+    try {
+      gz = await isGzip(fh);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    const raw = fh.createReadStream({ highWaterMark: 1 << 20, start: 0, autoClose: true });
     const counter = new RecentBytes();
     // names as latin1 (one char per byte), so they can be decoded exactly (tar-stream would put U+FFFD)
     const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
@@ -117,6 +135,9 @@ export class TarSource implements EvidenceSource {
         // a pax record tar-stream decoded with U+FFFD in it is read again as bytes (see rawPaxValue)
         const paxText = (key: string, decoded: string): string => {
           const raw = decoded.includes('\ufffd') ? rawPaxValue((a, n) => counter.bytesAt(a, n), at, key) : null;
+          if (!raw && decoded.includes('\ufffd')) {
+            this.warnings.add({ kind: 'bad-value', artifact: 'tar archive member', evidence: normaliseMemberName(pax?.path !== undefined ? escapeText(h.name) : nameText(h.name)), offset: at, message: `pax ${key} record holds bytes that are not UTF-8 and its raw bytes are no longer at hand: they are shown as U+FFFD, not as \\xNN (member header at ${gz ? 'decompressed ' : ''}offset ${at})` });
+          }
           return raw ? decodeBytes(raw).text : escapeText(decoded);
         };
         const name = pax?.path !== undefined ? paxText('path', h.name) : nameText(h.name);
@@ -142,8 +163,8 @@ export class TarSource implements EvidenceSource {
         if (type === 'char' || type === 'block') entry.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
         if (pax) {
           for (const k of Object.keys(pax)) {
-            // values are bytes (security.capability is binary): kept by the name rule where tar-stream's text lost some
-            if (k.startsWith('SCHILY.xattr.')) (entry.xattrs ??= {})[k.slice(13)] = pax[k]!.includes('\ufffd') ? paxText(k, pax[k]!) : pax[k]!;
+            // values are bytes (security.capability is binary): by the name rule, so the text reads back to them
+            if (k.startsWith('SCHILY.xattr.')) (entry.xattrs ??= {})[k.slice(13)] = paxText(k, pax[k]!);
           }
         }
         const want = visitor.want(entry);

@@ -1,4 +1,5 @@
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the bytes (a name \uFEFFpasswd is not passwd)
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The flag (`attr_bytes_escaped`) of a log line whose text is escaped (see decodeBytes). */
 export const BYTES_ESCAPED = 'invalid UTF-8 bytes written as \\xNN (and a \\ before xNN as \\x5c)';

@@ -61,7 +61,7 @@ export class PartialJoiner {
         prev.text = escapeText(prev.text);
         prev.attrs = { ...prev.attrs, bytes_escaped: BYTES_ESCAPED };
       }
-      prev.text += r.text;
+      prev.text = was || is ? joinEscaped(prev.text, r.text) : prev.text + r.text;
       prev.chunks += 1;
       cur = prev;
     }
@@ -86,6 +86,15 @@ export class PartialJoiner {
     }
     this.pending.clear();
   }
+}
+
+/**
+ * Two escaped texts joined: a backslash among the first one's last three characters is literal (an
+ * escape takes four), but with the second one's start it may read as `\xHH`: it is then escaped.
+ */
+function joinEscaped(a: string, b: string): string {
+  const k = a.indexOf('\\', Math.max(0, a.length - 3));
+  return k < 0 ? a + b : a.slice(0, k) + escapeText(a.slice(k) + b.slice(0, 3)) + b.slice(3);
 }
 
 /**

@@ -23,7 +23,9 @@ export const saveLayer: Extractor<LayerFileRecord> = {
     const chunks = maybeUnzstd(maybeGunzip(input, () => undefined, (err, at) => out.warn({ kind: 'bad-gzip', offset: at, message: `layer gzip broken: ${err.message}` })),
       (err) => out.warn({ kind: 'bad-zstd', offset: 0, message: `layer zstd stream broken: ${err.message}; members before it are listed` }));
     try {
-      for await (const header of tarMembers(chunks)) out.record({ chainId: '', header, evidence: ref.entry.path, from: 'layer-tar', member: ref.rel } as LayerFileRecord & { member: string });
+      // a member time that is not one is left out, and said (the offset is the member's number in the layer tar)
+      const badTime = (n: number, message: string): void => out.warn({ kind: 'bad-time', offset: n, message: `layer tar member #${n}: ${message}` });
+      for await (const header of tarMembers(chunks, badTime)) out.record({ chainId: '', header, evidence: ref.entry.path, from: 'layer-tar', member: ref.rel } as LayerFileRecord & { member: string });
     } catch (e) {
       out.warn({ kind: 'bad-archive', offset: 0, message: `layer tar unreadable past this point: ${(e as Error).message}; members before it were read` });
     }

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { TarHeader } from './tar-header.js';
+import { tarNumber, type TarHeader } from './tar-header.js';
 import { secondsFractionToNs, inTimeRange, NS_PER_SECOND } from '../time/nanotime.js';
 import { decodeBytes, escapeText } from './bytes-text.js';
-import { rawPaxValue } from '../evidence/pax-raw.js';
+import { rawPaxValue, validHeader } from '../evidence/pax-raw.js';
 import { RecentBytes } from '../evidence/recent-bytes.js';
 
 const TYPEFLAG: Record<string, string> = {
@@ -43,8 +43,17 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
       bad(`pax ${k} ${JSON.stringify(pax[k]!.slice(0, 40))}`);
       return undefined;
     };
-    const ms = h.mtime?.getTime();
-    const ustar = ms !== undefined && Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * NS_PER_SECOND : null;
+    // the ustar mtime from the raw header block when it is at hand (tar-stream reads a base-256 form it
+    // does not know as 0, an invented 1970, and a corrupt octal field as its first digits)
+    const block = at !== undefined ? recent.bytesAt(at, 512) : null;
+    let ustar: bigint | null;
+    if (block && validHeader(block)) {
+      const v = tarNumber(block, 136, 12);
+      ustar = Number.isInteger(v) ? BigInt(v) * NS_PER_SECOND : null;
+    } else {
+      const ms = h.mtime?.getTime();
+      ustar = ms !== undefined && Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * NS_PER_SECOND : null;
+    }
     const header: TarHeader = {
       name, typeflag: TYPEFLAG[h.type ?? 'file'] ?? '0', mode: fin(h.mode), uid: fin(h.uid), gid: fin(h.gid), size: fin(h.size),
       linkname, uname: h.uname ?? '', gname: h.gname ?? '', devmajor: fin(h.devmajor), devminor: fin(h.devminor),

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeOutputFile } from '../../src/cli/output-file.ts';
@@ -17,6 +17,12 @@ test('an output file is made before any work: created when missing, emptied in p
   t.is(statSync(old).size, 0);
   t.is(statSync(old).ino, inode, 'the same file, emptied (as opening it with "w" did)');
   await t.throwsAsync(makeOutputFile(path.join(dir, 'no-such-folder', 'x.csv')), { code: 'ENOENT' });
+  // a file with another name (a hard link: it may be evidence) is never emptied
+  const evidence = path.join(dir, 'evidence.tar');
+  writeFileSync(evidence, 'archive bytes');
+  linkSync(evidence, path.join(dir, 'out.csv'));
+  await t.throwsAsync(makeOutputFile(path.join(dir, 'out.csv')), { message: /2 hard links/ });
+  t.is(readFileSync(evidence, 'utf8'), 'archive bytes');
 });
 
 test('extract and merge over longer old output and warnings files leave exactly the new bytes', (t) => {
