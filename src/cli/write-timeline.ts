@@ -23,8 +23,10 @@ export async function writeTimeline(sorter: EventSorter, sink: Sink, file: strin
   let runLines = 0;
   const flushRun = (): void => {
     if (!run) return;
-    out.bytes(run.buf, run.start, runEnd);
-    run.owner?.done(runLines);
+    const { owner } = run;
+    const lines = runLines;
+    // the worker's buffer goes back to it only once these bytes are written
+    out.lend(run.buf, run.start, runEnd, () => owner?.done(lines));
     run = null;
   };
   for await (const batch of sorter.sorted(raw)) {

@@ -45,6 +45,18 @@ export function canonicalTime(line: Buffer, s: LineShape, dst: Buffer, p: number
 
 /** An integer's decimal digits (or digits already made text), written as bytes. */
 export function putDigits(dst: Buffer, p: number, n: number | bigint | string): number {
+  if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+    // the digits String(n) gives, without making the string (an offset per line)
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    let q = n;
+    for (let i = p + len - 1; i >= p; i--) {
+      const d = q % 10;
+      dst[i] = 48 + d;
+      q = (q - d) / 10;
+    }
+    return p + len;
+  }
   const digits = String(n);
   for (let i = 0; i < digits.length; i++) dst[p++] = digits.charCodeAt(i);
   return p;

@@ -2,7 +2,7 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { clean, OFFSET, oneLine, TIME_NS, type L2tCsvSink } from './l2tcsv.js';
-import { cutAt, decodeL2tText } from './l2tcsv-text.js';
+import { cutAt, decodeL2tText, decodedAscii } from './l2tcsv-text.js';
 import { canonicalTime, putDigits } from './json-text.js';
 
 /** Marks in a compiled `extra`: the line's time (time_ns) and byte offset. */
@@ -84,7 +84,10 @@ export class L2tRawLogs implements RawLogFormat {
     if (textEnd < 0) return -1;
     const textLen = textEnd - p;
     // short: the first 77 code points and `...` past 80, else the whole message
-    const cut = t.prefix.length + textLen > 80 ? cutAt(dst, p, textEnd, t.prefixCps, 77, 80) : -1;
+    // (ASCII text: a code point per byte, so the cut is counted, not read)
+    const cut = t.prefix.length + textLen <= 80 ? -1
+      : decodedAscii ? (t.prefixCps + textLen > 80 ? p + 77 - t.prefixCps : -1)
+        : cutAt(dst, p, textEnd, t.prefixCps, 77, 80);
     const shortEnd = cut < 0 ? textEnd : cut + 3;
     const descText = shortEnd + 1 + t.prefix.length;
     dst.copyWithin(descText, p, textEnd);

@@ -71,9 +71,13 @@ export function decodeL2tText(src: Buffer, a: number, b: number, dst: Buffer, po
       dst[j++] = c;
     }
   }
+  decodedAscii = !high;
   if (high && !isUtf8(src.subarray(a, b))) return -1;
   return j;
 }
+
+/** Whether the text the last `decodeL2tText` call wrote is all ASCII (one byte per code point). */
+export let decodedAscii = true;
 
 /**
  * Where the `keep`-th code point of the UTF-8 bytes `buf[a, b)` starts, given `before` code points
