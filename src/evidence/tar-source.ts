@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { archiveGunzip } from './gunzip.js';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
@@ -119,7 +119,7 @@ export class TarSource implements EvidenceSource {
     let currentEnd = 0;
     let input: Readable = raw;
     if (gz) {
-      const gunzip = createGunzip();
+      const gunzip = archiveGunzip();
       gunzip.on('error', (e) => extract.destroy(e));
       input = raw.pipe(gunzip);
     }
