@@ -1,8 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { EvidenceSource } from './evidence/entry.js';
+import type { EvidenceEntry, EvidenceSource } from './evidence/entry.js';
+import { formatUtcNs } from './time/nanotime.js';
 import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
 import { TarSource } from './evidence/tar-source.js';
 import { copyMember } from './evidence/member-copy.js';
@@ -46,15 +47,28 @@ interface Reread {
 }
 
 /** How an evidence source's artifacts are read again: a directory's in place, an archive member's from a copy. */
-type Rereader = (ref: ArtifactRef, content: Readable) => Promise<Reread | { replay: Readable }>;
+type Rereader = (ref: ArtifactRef, content: Readable, artifact: string) => Promise<Reread | { replay: Readable }>;
 
-function rereader(src: EvidenceSource, direct: DirectMerge): Rereader | null {
+function rereader(src: EvidenceSource, direct: DirectMerge, warnings: Pick<Warnings, 'add'>): Rereader | null {
   if (src instanceof DirectorySource) {
-    return async (ref, content) => ({
-      content,
-      stream: (chunkBytes) => src.openFile(ref.entry.path, chunkBytes),
-      handle: () => openNoTouch(path.join(src.root, ref.entry.path)),
-    });
+    return async (ref, content, artifact) => {
+      // live evidence: the file may change between its listing, the check and the output
+      let warned = false;
+      const handle = async (): Promise<FileHandle> => {
+        const fh = await openNoTouch(path.join(src.root, ref.entry.path));
+        const change = changedSince(ref.entry, await fh.stat({ bigint: true }));
+        if (change && !warned) {
+          warned = true;
+          warnings.add({ kind: 'evidence-changed', artifact, evidence: ref.entry.path, offset: 0, message: `the file changed while it was read (${change}): it is read again for the output, so its lines are those it holds now and may not be those checked for order` });
+        }
+        return fh;
+      };
+      return {
+        content,
+        stream: async (chunkBytes = 1 << 20) => (await handle()).createReadStream({ highWaterMark: chunkBytes, autoClose: true }),
+        handle,
+      };
+    };
   }
   const copies = direct.copies;
   if (src instanceof TarSource && copies) {
@@ -69,6 +83,36 @@ function rereader(src: EvidenceSource, direct: DirectMerge): Rereader | null {
   return null;
 }
 
+/** What differs between a file's listing and its stat now (size, modification and change times, inode), or null. */
+export function changedSince(entry: EvidenceEntry, st: BigIntStats): string | null {
+  const diffs: string[] = [];
+  if (entry.size !== st.size) diffs.push(`size ${entry.size} -> ${st.size}`);
+  if (entry.mtime !== undefined && entry.mtime !== st.mtimeNs) diffs.push(`mtime ${formatUtcNs(entry.mtime)} -> ${formatUtcNs(st.mtimeNs)}`);
+  if (entry.ctime !== undefined && entry.ctime !== st.ctimeNs) diffs.push(`ctime ${formatUtcNs(entry.ctime)} -> ${formatUtcNs(st.ctimeNs)}`);
+  if (entry.inode !== null && entry.inode !== st.ino.toString()) diffs.push(`inode ${entry.inode} -> ${st.ino}`);
+  return diffs.length ? diffs.join(', ') : null;
+}
+
+/**
+ * A directly merged source read at output time: a failure to open or read it again (the file is gone,
+ * an I/O error) is a warning and ends that source only; what it gave before is kept.
+ */
+async function* guarded<T>(open: () => AsyncIterator<T>, fail: (e: Error) => void): AsyncGenerator<T> {
+  let it: AsyncIterator<T> | null = null;
+  try {
+    it = open();
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } catch (e) {
+    fail(e as Error);
+  } finally {
+    await it?.return?.();
+  }
+}
+
 /** Logs from this size up are checked for order by worker threads (smaller ones: by this thread). */
 const PARALLEL_CHECK_BYTES = 8 << 20;
 
@@ -79,9 +123,11 @@ const PARALLEL_CHECK_BYTES = 8 << 20;
  * the sorter like any other. A directory's files are read again in place; an archive member is
  * copied first (`DirectMerge.copies`), since the archive's stream passes once.
  */
-export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Context, warnings: Warnings,
+export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Context, allWarnings: Warnings,
   send: (e: TimelineEvent) => void): ((ex: Extractor<any>, ref: ArtifactRef, content: Readable) => Promise<boolean>) | undefined {
-  const reread = rereader(src, direct);
+  // most of this source's warnings come at output time, once later evidence sources are read: named here
+  const warnings: Pick<Warnings, 'add'> = { add: (w) => allWarnings.add({ ...w, evidenceSource: w.evidenceSource ?? src.label }) };
+  const reread = rereader(src, direct, warnings);
   if (!reread) return undefined;
   let handed = 0;
   return async (ex, ref, walked) => {
@@ -104,7 +150,7 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
         out.warn({ kind: 'extractor-error', offset: 0, message: `${ex.name} failed: ${(e as Error).message}; other artifacts are still read` });
       }
     };
-    const again = await reread(ref, walked);
+    const again = await reread(ref, walked, ex.artifact);
     if ('replay' in again) {
       // the copy could not be made: read once, as any artifact
       await run(again.replay, send);
@@ -140,8 +186,9 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
         quick,
         get sources() { return handed; },
       };
-      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})));
-      direct.add(() => pullEvents(() => again.stream(1 << 17), run), count, fieldNames, openRaw);
+      const fail = (e: Error): void => warnings.add({ kind: 'unreadable', artifact: ex.artifact, evidence: ref.entry.path, offset: 0, message: `could not be read again for the output (${e.message}); the lines written before are kept, the rest of it is missing` });
+      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => guarded(() => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})), fail));
+      direct.add(() => guarded(() => pullEvents(() => again.stream(1 << 17), run), fail), count, fieldNames, openRaw);
     } else {
       await run(await again.stream(), send);
     }

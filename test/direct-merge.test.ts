@@ -1,0 +1,82 @@
+import test from 'ava';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DirectorySource } from '../src/evidence/directory-source.ts';
+import { extractSource, type DirectMerge } from '../src/pipeline.ts';
+import type { TimelineEvent } from '../src/events/event.ts';
+import { Warnings } from '../src/warnings.ts';
+import { cli } from './helpers/run.ts';
+import { ID, ID2, configV2, logLine, makeTree } from './helpers/dataroot.ts';
+import { bigLog } from './helpers/big-log.ts';
+
+const LOG = `containers/${ID}/${ID}-json.log`;
+
+/** A data root whose log is large enough to be merged directly, extracted with the direct merge captured. */
+async function handedOver(): Promise<{ root: string; warnings: Warnings; open: () => AsyncIterator<TimelineEvent[]> }> {
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [LOG]: bigLog(2, 1_800_000_000, []) });
+  const warnings = new Warnings();
+  const opened: (() => AsyncIterator<TimelineEvent[]>)[] = [];
+  const direct: DirectMerge = { add: (open) => { opened.push(open); }, minBytes: 1 << 20, maxSources: 10 };
+  await extractSource(new DirectorySource(root, root, warnings), { hostname: null, direct }, warnings, () => {});
+  if (opened.length !== 1) throw new Error(`expected one log merged directly, got ${opened.length}`);
+  return { root, warnings, open: opened[0]! };
+}
+
+async function drain(open: () => AsyncIterator<TimelineEvent[]>): Promise<number> {
+  const it = open();
+  let n = 0;
+  for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+  return n;
+}
+
+test('a log that changes between its check and the output is a warning saying what changed (live evidence)', async (t) => {
+  const { root, warnings, open } = await handedOver();
+  const before = readFileSync(path.join(root, LOG)).toString().split('\n').length - 1;
+  appendFileSync(path.join(root, LOG), logLine('appended after the check\n', '2027-01-01T00:00:00Z'));
+  const n = await drain(open);
+  t.true(n >= before);
+  const w = warnings.list.filter((x) => x.kind === 'evidence-changed');
+  t.is(w.length, 1, JSON.stringify(warnings.list));
+  t.is(w[0]!.evidence, LOG);
+  t.is(w[0]!.evidenceSource, root);
+  t.regex(w[0]!.message, /size \d+ -> \d+/);
+  t.regex(w[0]!.message, /mtime /);
+});
+
+test('an unchanged log read again for the output gives no warning', async (t) => {
+  const { warnings, open } = await handedOver();
+  t.true(await drain(open) > 10_000);
+  t.deepEqual(warnings.list, []);
+});
+
+test('a log gone by output time is a warning for that log only: the output goes on', async (t) => {
+  const { root, warnings, open } = await handedOver();
+  rmSync(path.join(root, LOG));
+  t.is(await drain(open), 0);
+  const w = warnings.list.filter((x) => x.kind === 'unreadable');
+  t.is(w.length, 1, JSON.stringify(warnings.list));
+  t.is(w[0]!.evidence, LOG);
+  t.regex(w[0]!.message, /ENOENT/);
+});
+
+test('warnings met at output time in a directly merged log name its own evidence source, not the last one read', (t) => {
+  const first = makeTree({
+    [`containers/${ID}/config.v2.json`]: configV2(ID),
+    [LOG]: bigLog(9, 1_800_000_000, [(time) => `{"log":"not json\\n","stream":"stdout","time":"${time}"`]),
+  });
+  const second = makeTree({ [`containers/${ID2}/config.v2.json`]: configV2(ID2), [`containers/${ID2}/${ID2}-json.log`]: logLine('hi\n', '2026-01-02T03:04:06Z') });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-direct-'));
+  for (const fast of [[], ['--no-fast-path']]) {
+    const warn = path.join(dir, `w${fast.length}.jsonl`);
+    const r = cli(['extract', first, second, '-o', path.join(dir, 'out.csv'), '-q', '--format', 'l2tcsv', '--warnings', warn, ...fast]);
+    t.is(r.code, 3, r.stderr);
+    const ws = readFileSync(warn, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; evidence: string; evidenceSource: string });
+    const bad = ws.filter((w) => w.kind === 'bad-json');
+    t.true(bad.length > 0, JSON.stringify(ws));
+    for (const w of bad) {
+      t.is(w.evidence, LOG);
+      t.is(w.evidenceSource, first, `${fast.join(' ') || 'fast path'}: the bad line's source`);
+    }
+  }
+});
