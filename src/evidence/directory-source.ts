@@ -70,6 +70,8 @@ export class DirectorySource implements EvidenceSource {
   xattrSubtrees: ((rel: string) => boolean) | null = null;
   /** Directories of at most this lstat size (bytes) are listed with one readdir, others in batches (see SMALL_DIR). */
   smallDirBytes = SMALL_DIR;
+  /** Reads a symlink's target as raw bytes (replaceable to simulate a failing readlink). */
+  readlink: (fsPath: string | Buffer) => Promise<Buffer> = (fsPath) => fsp.readlink(fsPath, { encoding: 'buffer' });
   /** Evidence paths (as `rel`) of the folders getfattr found opaque. */
   private opaque = new Set<string>();
   private warnedNoGetfattr = false;
@@ -89,7 +91,7 @@ export class DirectorySource implements EvidenceSource {
     const abs = path.join(this.root, rel);
     try {
       const e = this.entryOf(rel, await fsp.lstat(abs, { bigint: true }));
-      if (e.type === 'symlink') e.linkTarget = await linkText(abs);
+      if (e.type === 'symlink') e.linkTarget = await this.linkText(abs, rel);
       return e;
     } catch {
       return null;
@@ -210,7 +212,7 @@ export class DirectorySource implements EvidenceSource {
         }
         const entry = this.entryOf(childRel, st);
         // the path for the system calls below is made only for the entries that need one
-        if (entry.type === 'symlink') entry.linkTarget = await linkText(Buffer.concat([here, SLASH, raw]));
+        if (entry.type === 'symlink') entry.linkTarget = await this.linkText(Buffer.concat([here, SLASH, raw]), childRel);
         if (entry.type === 'dir') {
           const want = visitor.want(entry);
           if (want !== 'skip') await visitor.visit(entry, null);
@@ -240,6 +242,19 @@ export class DirectorySource implements EvidenceSource {
       }
     } finally {
       await anchor?.close();
+    }
+  }
+
+  /**
+   * A symlink's target as text (invalid UTF-8 as `\xNN`); undefined, and a warning, when it cannot be
+   * read (EACCES, EIO, the link gone since it was listed): the entry is then recorded without target.
+   */
+  private async linkText(fsPath: string | Buffer, rel: string): Promise<string | undefined> {
+    try {
+      return decodeBytes(await this.readlink(fsPath)).text;
+    } catch (e) {
+      this.warnings.add({ kind: 'unreadable', artifact: 'file', evidence: rel, offset: 0, message: `cannot read symlink target (recorded without target): ${errorText(e)}` });
+      return undefined;
     }
   }
 
@@ -275,15 +290,6 @@ export class DirectorySource implements EvidenceSource {
     } finally {
       await fh.close();
     }
-  }
-}
-
-/** A symlink's target as text (invalid UTF-8 as `\xNN`); undefined when it cannot be read (recorded without target). */
-async function linkText(fsPath: string | Buffer): Promise<string | undefined> {
-  try {
-    return decodeBytes(await fsp.readlink(fsPath, { encoding: 'buffer' })).text;
-  } catch {
-    return undefined;
   }
 }
 

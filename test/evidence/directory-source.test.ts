@@ -1,10 +1,13 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { extract } from '../helpers/run.ts';
 import { ID, configV2, logLine, makeTree } from '../helpers/dataroot.ts';
+import { DirectorySource } from '../../src/evidence/directory-source.ts';
+import { Warnings } from '../../src/warnings.ts';
 
 /** Read a file without moving its atime (O_NOATIME: we run as its owner), so the snapshot itself touches nothing. */
 function readNoAtime(p: string): Buffer {
@@ -77,4 +80,26 @@ test('the dual-logging cache container-cached.log is read like a local-driver lo
   const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [`containers/${ID}/container-cached.log`]: Buffer.concat([len, body, len]) });
   const { events } = await extract([root]);
   t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => [e.message, e.timeNs]), [['[test] stdout: cached line', 1767323046000000000n]]);
+});
+
+test('a symlink whose target cannot be read (gone between listing and readlink) is listed without target, with a warning, and the walk goes on', async (t) => {
+  const root = makeTree({
+    'dir/a-gone': { symlink: '/etc/passwd' },
+    'dir/b-kept': { symlink: '../c-file' },
+    'dir/c-file': 'x',
+    'z-after': 'y',
+  });
+  const warnings = new Warnings();
+  const src = new DirectorySource(root, root, warnings);
+  // live evidence: the link is removed after it was listed and lstat'ed, just before its target is read
+  src.readlink = async (p) => {
+    if (String(p).endsWith('/a-gone')) unlinkSync(p);
+    return readlink(p, { encoding: 'buffer' });
+  };
+  const entries: string[] = [];
+  await src.walk({ descend: () => true, want: () => 'meta', visit: async (e) => { entries.push(`${e.path} ${e.type}${e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : ''}`); } });
+  t.deepEqual(entries, ['dir dir', 'dir/a-gone symlink', 'dir/b-kept symlink -> ../c-file', 'dir/c-file file', 'z-after file']);
+  t.deepEqual(warnings.list.map((w) => [w.kind, w.evidence, w.offset, w.message]), [
+    ['unreadable', 'dir/a-gone', 0, 'cannot read symlink target (recorded without target): ENOENT: no such file or directory'],
+  ]);
 });
