@@ -1,5 +1,5 @@
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource } from './evidence/entry.js';
@@ -7,6 +7,8 @@ import { formatUtcNs } from './time/nanotime.js';
 import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
 import { TarSource } from './evidence/tar-source.js';
 import { copyMember } from './evidence/member-copy.js';
+import { isGzip } from './evidence/gunzip.js';
+import { gunzipCopy, type Decompressed } from './extractors/gzip-copy.js';
 import type { ArtifactRef, Extractor, QuickOrder, RawInput } from './extractors/extractor.js';
 import { outputFor } from './extractors/output.js';
 import { logWorkers } from './extractors/log-workers.js';
@@ -113,6 +115,16 @@ async function* guarded<T>(open: () => AsyncIterator<T>, fail: (e: Error) => voi
   }
 }
 
+/** The order check of a compressed artifact's decompressed copy, by worker threads. */
+async function checkCopy(ex: Extractor<any>, ref: ArtifactRef, copy: Decompressed): Promise<QuickOrder | null> {
+  const fh = await open(copy.file, 'r');
+  try {
+    return await ex.quickOrderParallel!(ref, fh, Number((await fh.stat()).size), true);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Logs from this size up are checked for order by worker threads (smaller ones: by this thread). */
 const PARALLEL_CHECK_BYTES = 8 << 20;
 
@@ -158,13 +170,25 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
     }
     const { content } = again;
     let quick: QuickOrder | null = null;
+    let decompressed: Decompressed | null = null;
     if (ex.quickOrderParallel && logWorkers() > 0 && ref.entry.size >= BigInt(PARALLEL_CHECK_BYTES)) {
       // checked in parts by worker threads; the stream of it is not read
+      let gz = false;
       const fh = await again.handle();
       try {
-        quick = await ex.quickOrderParallel(ref, fh, Number((await fh.stat()).size));
+        gz = await isGzip(fh);
+        if (!gz) quick = await ex.quickOrderParallel(ref, fh, Number((await fh.stat()).size));
       } finally {
         await fh.close();
+      }
+      if (gz && ex.rawItems && direct.copies) {
+        // a compressed rotation: decompressed once into a copy, which the workers check and format
+        decompressed = await gunzipCopy(await again.stream(), direct.copies.file());
+        if (decompressed) quick = await checkCopy(ex, ref, decompressed);
+        if (!quick && decompressed) {
+          await rm(decompressed.file, { force: true });
+          decompressed = null;
+        }
       }
     }
     if (quick) content.destroy();
@@ -180,16 +204,19 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
       handed++;
       // small chunks at output time: fewer events wait in memory per source (they would outlive the young generation)
       const raw = ex.rawItems;
+      const copy = decompressed;
       const input: RawInput = {
         stream: (chunkBytes) => again.stream(chunkBytes),
-        handle: () => again.handle(),
+        handle: () => (copy ? open(copy.file, 'r') : again.handle()),
         quick,
         get sources() { return handed; },
       };
+      if (copy) input.decompressed = copy;
       const fail = (e: Error): void => warnings.add({ kind: 'unreadable', artifact: ex.artifact, evidence: ref.entry.path, offset: 0, message: `could not be read again for the output (${e.message}); the lines written before are kept, the rest of it is missing` });
       const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => guarded(() => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})), fail));
       direct.add(() => guarded(() => pullEvents(() => again.stream(1 << 17), run), fail), count, fieldNames, openRaw);
     } else {
+      if (decompressed) await rm(decompressed.file, { force: true });
       await run(await again.stream(), send);
     }
     return true;

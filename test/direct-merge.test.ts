@@ -1,13 +1,19 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectorySource } from '../src/evidence/directory-source.ts';
-import { extractSource, type DirectMerge } from '../src/pipeline.ts';
+import { TarSource } from '../src/evidence/tar-source.ts';
+import { RawLine } from '../src/events/raw-line.ts';
+import { LogWorkerPool } from '../src/extractors/log-workers.ts';
+import { L2tCsvSink } from '../src/sinks/l2tcsv.ts';
+import { TempDir } from '../src/spill/temp-dir.ts';
+import { extractSource, type DirectMerge, type RawOpener } from '../src/pipeline.ts';
 import type { TimelineEvent } from '../src/events/event.ts';
 import { Warnings } from '../src/warnings.ts';
 import { cli } from './helpers/run.ts';
-import { ID, ID2, configV2, logLine, makeTree } from './helpers/dataroot.ts';
+import { ID, ID2, configV2, dockerGzip, logLine, makeTree } from './helpers/dataroot.ts';
 import { bigLog } from './helpers/big-log.ts';
 
 const LOG = `containers/${ID}/${ID}-json.log`;
@@ -77,6 +83,41 @@ test('warnings met at output time in a directly merged log name its own evidence
     for (const w of bad) {
       t.is(w.evidence, LOG);
       t.is(w.evidenceSource, first, `${fast.join(' ') || 'fast path'}: the bad line's source`);
+    }
+  }
+});
+
+test('a compressed rotation merged directly is decompressed once into a copy that the workers check and format (dir and tar evidence)', async (t) => {
+  const rotation = `containers/${ID}/${ID}-json.log.1.gz`;
+  const log = bigLog(9, 1_800_000_000, []);
+  const lines = log.split('\n').length - 1;
+  const last = JSON.parse(log.slice(log.lastIndexOf('{'))) as { time: string };
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [rotation]: dockerGzip(log, last.time, 0) });
+  const tar = path.join(mkdtempSync(path.join(tmpdir(), 'dt-direct-gz-')), 'evidence.tar');
+  execFileSync('tar', ['-C', root, '-cf', tar, 'containers']);
+  for (const [name, make] of [['dir', (w: Warnings) => new DirectorySource(root, root, w)], ['tar', (w: Warnings) => new TarSource(tar, tar, w)]] as const) {
+    const warnings = new Warnings();
+    const copies = new TempDir(undefined, 'dt-test-copies-');
+    const added: { count: number; names: string[]; openRaw?: RawOpener }[] = [];
+    const direct: DirectMerge = { add: (_open, count, names, openRaw) => { added.push({ count, names: [...names], openRaw }); }, minBytes: 1 << 20, maxSources: 10, copies };
+    try {
+      await extractSource(make(warnings), { hostname: null, direct }, warnings, () => {});
+      t.is(added.length, 1, name);
+      t.is(added[0]!.count, lines);
+      t.deepEqual(added[0]!.names, ['log_driver', 'time_raw', 'offset_in', 'rotation'], `${name}: the fields the JSON path gives a compressed rotation's lines`);
+      let raw = 0;
+      let events = 0;
+      const it = added[0]!.openRaw!(new L2tCsvSink('UTC', null).rawLogs());
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        for (const item of r.value) {
+          if (item instanceof RawLine) { raw++; item.owner?.done(); } else events++;
+        }
+      }
+      t.true(raw > lines - 10, `${name}: ${raw} of ${lines} lines formatted by the workers (${events} events)`);
+      t.deepEqual(warnings.list, [], `${name}: lastTime is the last line's time`);
+    } finally {
+      copies.cleanup();
+      await LogWorkerPool.shutdown();
     }
   }
 });

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 /**
@@ -15,4 +16,11 @@ export const ARCHIVE_GUNZIP_CHUNK_BYTES = 256 << 10;
 /** The gunzip stream of a `.tar.gz` evidence archive (see ARCHIVE_GUNZIP_CHUNK_BYTES). */
 export function archiveGunzip(): Gunzip {
   return createGunzip({ chunkSize: ARCHIVE_GUNZIP_CHUNK_BYTES });
+}
+
+/** The open file starts with gzip's magic bytes. */
+export async function isGzip(fh: FileHandle): Promise<boolean> {
+  const buf = Buffer.alloc(2);
+  await fh.read(buf, 0, 2, 0);
+  return buf[0] === 0x1f && buf[1] === 0x8b;
 }

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { archiveGunzip } from './gunzip.js';
+import { archiveGunzip, isGzip } from './gunzip.js';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { EntryType, EvidenceEntry, EvidenceSource, WalkVisitor } from './entry.js';
@@ -31,12 +31,6 @@ async function openArchive(file: string): Promise<FileHandle> {
     if ((e as NodeJS.ErrnoException).code === 'EPERM' && O_NOATIME) return open(file, constants.O_RDONLY);
     throw e;
   }
-}
-
-async function isGzip(fh: FileHandle): Promise<boolean> {
-  const buf = Buffer.alloc(2);
-  await fh.read(buf, 0, 2, 0);
-  return buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
 /** Member names and link targets are bytes: kept exactly, invalid UTF-8 written as `\xNN` (the escape of decodeBytes, as in directory evidence). */

@@ -6,6 +6,7 @@ import type { Context } from './context.js';
 import type { Warning } from '../warnings.js';
 import type { TimelineItem } from '../events/raw-line.js';
 import type { RawLogFormat } from '../sinks/sink.js';
+import type { Decompressed } from './gzip-copy.js';
 
 /** Where an artifact sits: the data root it belongs to and its path inside that root. */
 export interface ArtifactRef {
@@ -42,6 +43,11 @@ export interface RawInput {
   quick: QuickOrder | null;
   /** How many artifacts are merged directly (each holds its chunks in memory at output time). */
   sources: number;
+  /**
+   * Set for a compressed artifact: `handle()` then opens its decompressed copy (checked by
+   * `quick`), while `stream()` still gives the artifact's own bytes.
+   */
+  decompressed?: Decompressed;
 }
 
 export interface ExtractOutput<R> {
@@ -74,8 +80,11 @@ export interface Extractor<R = unknown> {
    * cheaply (the caller then runs the extractor itself to find out).
    */
   quickOrder?(ref: ArtifactRef, input: Readable): Promise<QuickOrder | null>;
-  /** The same check in parts on worker threads, from an open handle (null: take `quickOrder`). */
-  quickOrderParallel?(ref: ArtifactRef, handle: FileHandle, size: number): Promise<QuickOrder | null>;
+  /**
+   * The same check in parts on worker threads, from an open handle (null: take `quickOrder`).
+   * `decompressed`: the handle is a compressed artifact's decompressed copy (its events say so).
+   */
+  quickOrderParallel?(ref: ArtifactRef, handle: FileHandle, size: number, decompressed?: boolean): Promise<QuickOrder | null>;
   /**
    * For `ordered` extractors whose lines a sink can write straight from their bytes: the artifact's
    * items in order, lines formatted by `fmt` where it can, events (as `extract` + toEvents) elsewhere.

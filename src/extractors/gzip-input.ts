@@ -23,7 +23,7 @@ export function gzipHeaderExtra(head: Buffer): GzipHeaderInfo {
  * decompressor to drain, for the input) ends on an error or a close too: a member corrupt in its first
  * chunk must not leave a promise that never settles (Node then just exits, the output cut short).
  */
-export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInfo) => void, onError: (err: Error, decompressedOffset: number) => void): AsyncGenerator<Buffer> {
+export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInfo) => void, onError: (err: Error, decompressedOffset: number) => void, chunkSize?: number): AsyncGenerator<Buffer> {
   const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
@@ -37,7 +37,7 @@ export async function* maybeGunzip(input: Readable, onGzip: (info: GzipHeaderInf
     }
   }
   onGzip(gzipHeaderExtra(head));
-  const gunzip = createGunzip();
+  const gunzip = createGunzip(chunkSize ? { chunkSize } : {});
   let failed: Error | null = null;
   let out = 0;
   gunzip.on('error', (e) => { failed ??= e; });

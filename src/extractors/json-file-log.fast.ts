@@ -26,18 +26,20 @@ export async function* jsonLogItems(ref: ArtifactRef, raw: RawInput, ctx: Contex
   const workers = logWorkers();
   // a large log, read by few: worker threads format it; the templates must not need the JSON path
   if (plan && plan.length > 2 && workers > 0 && raw.sources <= 4 && fmt.workerSpec) {
-    const templates = logTemplates(ref, ctx, fmt);
+    const templates = logTemplates(ref, ctx, fmt, raw.decompressed !== undefined);
     if (templates[0] && templates[1]) {
+      // (a compressed rotation: its decompressed copy)
       const fh = await raw.handle();
       try {
-        yield* jsonLogItemsParallel(ref, fh, plan, templates, ctx, fmt, out, workers);
+        yield* jsonLogItemsParallel(ref, fh, plan, templates, ctx, fmt, out, workers, raw.decompressed ?? null);
       } finally {
         await fh.close();
       }
       return;
     }
   }
-  // larger reads when fewer logs are merged at once (each holds a chunk and its formatted lines)
+  // larger reads when fewer logs are merged at once (each holds a chunk and its formatted lines);
+  // a compressed rotation's own bytes (decompressed again here: its lines take the JSON path)
   const input = await raw.stream(Math.max(1 << 16, Math.min(1 << 20, (32 << 20) / raw.sources)));
   try {
     yield* jsonLogItemsHere(ref, input, ctx, fmt, out);

@@ -9,17 +9,18 @@ import { JsonLogReader, jsonLogRotation, type LogLineRecord } from './json-file-
 import { logLineEvents, logMessagePrefix } from './log-line.timemap.js';
 import type { ChunkResult } from './json-file-log.chunk.js';
 import { LogWorkerPool } from './log-workers.js';
+import type { Decompressed } from './gzip-copy.js';
 
 /**
  * The sink's templates for the stdout and stderr lines of a log, from an event the JSON path makes of
  * an empty line of each stream (a template holds everything but the time, text and offset).
  */
-export function logTemplates(ref: ArtifactRef, ctx: Context, fmt: RawLogFormat): [unknown, unknown] {
+export function logTemplates(ref: ArtifactRef, ctx: Context, fmt: RawLogFormat, compressed = false): [unknown, unknown] {
   const { id, rest } = containerPath(ref.rel)!;
   const make = (stream: string): unknown => {
     const r: LogLineRecord = {
       containerId: id, timeNs: 1_000_000_000n, timeRaw: '', stream, text: '', offset: 0, chunks: 1, unterminated: false, attrs: null,
-      evidence: ref.entry.path, driver: 'json-file', compressed: false, rotation: jsonLogRotation(rest, id)!,
+      evidence: ref.entry.path, driver: 'json-file', compressed, rotation: jsonLogRotation(rest, id)!,
     };
     const [e] = logLineEvents(r, ctx);
     return fmt.template(e!, logMessagePrefix(ctx.label(id), stream)) ?? null;
@@ -37,11 +38,13 @@ const AHEAD = 3;
  * format, take the JSON path here, so every line comes out as `extract` would make it.
  */
 export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, plan: readonly number[], templates: [unknown, unknown], ctx: Context,
-  fmt: RawLogFormat, out: ExtractOutput<LogLineRecord>, workers: number): AsyncGenerator<TimelineItem[]> {
+  fmt: RawLogFormat, out: ExtractOutput<LogLineRecord>, workers: number, decompressed: Decompressed | null = null): AsyncGenerator<TimelineItem[]> {
   const pool = LogWorkerPool.get(workers);
   const spec = fmt.workerSpec!();
   let batch: TimelineItem[] = [];
   const reader = new JsonLogReader(ref, out, (r) => { for (const e of logLineEvents(r, ctx)) batch.push(e); });
+  // a compressed rotation's copy: its lines are of a compressed file, and its gzip header's lastTime is checked at the end
+  if (decompressed) reader.info = { compressed: true, lastTime: decompressed.lastTime };
   const evidence = ref.entry.path;
   const source = ctx.evidenceSource;
   const chunks = plan.length - 1;
@@ -72,10 +75,16 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
         for (let k = 0; k < r.count; k++) if (r.flags[k] === 0) rawLines++;
         const owner = rawLines ? new LineBuffer(rawLines, () => pool.recycle(r)) : null;
         let start = 0;
+        let newestS = -Infinity;
+        let newestN = 0;
         for (let k = 0; k < r.count; k++) {
           const end = r.ends[k]!;
           if (r.flags[k] === 0) {
             const s = r.seconds[k]!;
+            if (s > newestS || (s === newestS && r.nanos[k]! > newestN)) {
+              newestS = s;
+              newestN = r.nanos[k]!;
+            }
             if (s !== lastSeconds) {
               lastSeconds = s;
               secondNs = BigInt(s) * 1_000_000_000n;
@@ -87,6 +96,8 @@ export async function* jsonLogItemsParallel(ref: ArtifactRef, fh: FileHandle, pl
           start = end;
         }
         if (!owner) pool.recycle(r);
+        // for the lastTime check (the JSON path's lines count through the reader itself)
+        if (decompressed && newestS !== -Infinity) reader.sawTime(BigInt(newestS) * 1_000_000_000n + BigInt(newestN));
       }
       if (batch.length) {
         yield batch;
@@ -129,7 +140,7 @@ const CHECK_BYTES = 4 << 20;
  * put together here: every part in order, each part's last time not after the next part's first.
  * Null when a line has another shape (the serial path decides then) or the pool broke.
  */
-export async function jsonLogQuickOrderParallel(ref: ArtifactRef, fh: FileHandle, size: number): Promise<QuickOrder | null> {
+export async function jsonLogQuickOrderParallel(ref: ArtifactRef, fh: FileHandle, size: number, decompressed = false): Promise<QuickOrder | null> {
   const head = Buffer.alloc(2);
   await fh.read(head, 0, 2, 0);
   if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: the serial check reads it decompressed
@@ -153,11 +164,11 @@ export async function jsonLogQuickOrderParallel(ref: ArtifactRef, fh: FileHandle
   await Promise.all(Array.from({ length: pool.size * 2 }, lane));
   if (failed) return null;
   const { id, rest } = containerPath(ref.rel)!;
-  return combineChecks(results, size, jsonLogRotation(rest, id)!);
+  return combineChecks(results, size, jsonLogRotation(rest, id)!, decompressed);
 }
 
 /** The pre-check of a whole log from those of its parts, in file order (null: a line of another shape). */
-export function combineChecks(results: readonly Omit<CheckResult, 'id'>[], size: number, rotation: number): QuickOrder | null {
+export function combineChecks(results: readonly Omit<CheckResult, 'id'>[], size: number, rotation: number, compressed = false): QuickOrder | null {
   let ordered = true;
   let count = 0;
   let prev: [number, number] | null = null;
@@ -172,7 +183,9 @@ export function combineChecks(results: readonly Omit<CheckResult, 'id'>[], size:
   }
   if (plan[0] !== 0) plan.unshift(0);
   if (plan[plan.length - 1] !== size) plan.push(size);
+  // as jsonLogQuickOrder names them
   const fieldNames = ['log_driver', 'time_raw'];
+  if (compressed) fieldNames.push('offset_in');
   if (rotation) fieldNames.push('rotation');
   return { ordered, count, fieldNames, plan };
 }

@@ -91,6 +91,8 @@ export const TIME_NS = '\u0000time_ns';
 export const OFFSET = '\u0000offset';
 
 export interface LogTemplate {
+  /** The template's constant fields (rotation, offset_in) as `name\0value\0` pairs. */
+  constant: string;
   evidenceSource: string; stream: string | undefined; containerId: string | undefined; containerName: string | undefined;
   inode: string | undefined; parser: string; desc: string; source: string; sourcetype: string; kindOfSource: string;
   middle: string;
@@ -104,6 +106,20 @@ const RESERVED_PAIRS = new Set(['time_ns', 'offset', 'kind', 'evidence_source', 
 
 /** Fields the L2T view leaves out: the raw time text (jsonl keeps it) and the driver (the format column says it). */
 const L2T_SKIP_FIELDS = new Set(['time_raw', 'log_driver']);
+
+/** Fields a log line's template holds: the same on every plain line of one log file (a rotation's number, a compressed file's offset_in). */
+const LOG_TEMPLATE_FIELDS = new Set([...L2T_SKIP_FIELDS, 'rotation', 'offset_in']);
+
+/** The fields of a log line a template holds as constant pairs (`name\0value\0`), or null when it has others. */
+function constantFields(e: TimelineEvent): string | null {
+  let constant = '';
+  for (const k in e.fields) {
+    if (!LOG_TEMPLATE_FIELDS.has(k)) return null;
+    const v = e.fields[k];
+    if (!L2T_SKIP_FIELDS.has(k) && v !== null && v !== undefined) constant += `${k}\0${pyStr(v)}\0`;
+  }
+  return constant;
+}
 
 /**
  * Python's string order (by code point). UTF-16 order differs only where a surrogate (an astral
@@ -277,29 +293,33 @@ export class L2tCsvSink implements Sink {
    */
   logTemplate(e: TimelineEvent): LogTemplate | null {
     if (e.kind !== 'container.log') return null;
-    for (const k in e.fields) if (!L2T_SKIP_FIELDS.has(k)) return null;
+    const constant = constantFields(e);
+    if (constant === null) return null;
     const key = e.stream === 'stderr' ? `${e.evidence}\0e` : e.evidence;
     let t = this.logTemplates.get(key);
-    if (!t || t.evidenceSource !== e.evidenceSource || t.stream !== e.stream || t.containerId !== e.containerId || t.containerName !== e.containerName
+    if (!t || t.constant !== constant || t.evidenceSource !== e.evidenceSource || t.stream !== e.stream || t.containerId !== e.containerId || t.containerName !== e.containerName
       || t.inode !== e.inode || t.parser !== e.parser || t.desc !== e.timestampDesc || t.source !== e.source || t.sourcetype !== e.sourcetype || t.kindOfSource !== e.evidenceKind) {
-      t = this.buildLogTemplate(e);
+      t = this.buildLogTemplate(e, constant);
       if (this.logTemplates.size > 10_000) this.logTemplates.clear();
       this.logTemplates.set(key, t);
     }
     return t;
   }
 
-  private buildLogTemplate(e: TimelineEvent): LogTemplate {
+  private buildLogTemplate(e: TimelineEvent, constant: string): LogTemplate {
     const names = ['time_ns', 'offset', 'kind'];
     const values = ['', '', e.kind];
     if (e.evidenceKind !== 'OS') { names.push('evidence_source'); values.push(e.evidenceSource); }
     if (e.containerId) { names.push('container_id'); values.push(e.containerId); }
     if (e.containerName) { names.push('container_name'); values.push(e.containerName); }
     if (e.stream) { names.push('stream'); values.push(e.stream); }
+    // (as extraOf: a field after the event's own pairs)
+    const pairs = constant.split('\0');
+    for (let i = 0; i + 1 < pairs.length; i += 2) { names.push(pairs[i]!); values.push(pairs[i + 1]!); }
     const fix = (x: string): string => clean(x.replace(/\n/g, '-').replace(/\r/g, ''));
     const extra = pairOrder(names).map((i) => (i === 0 ? TIME_NS : i === 1 ? OFFSET : fix(`${names[i]}: ${values[i]}`)));
     return {
-      evidenceSource: e.evidenceSource, stream: e.stream, containerId: e.containerId, containerName: e.containerName, inode: e.inode,
+      constant, evidenceSource: e.evidenceSource, stream: e.stream, containerId: e.containerId, containerName: e.containerName, inode: e.inode,
       parser: e.parser, desc: e.timestampDesc, source: e.source, sourcetype: e.sourcetype, kindOfSource: e.evidenceKind,
       middle: `${macbOf(e.timestampDesc)},${cleanRepeated(e.source || 'N/A')},${cleanRepeated(e.sourcetype || 'N/A')},${cleanRepeated(e.timestampDesc)},-,${this.host},`,
       tail: `,2,${this.filename(e)},${clean(e.inode ?? '-')},-,${cleanRepeated(e.parser)},`,

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli } from '../helpers/run.ts';
-import { ID, ID2, configV2, makeTree } from '../helpers/dataroot.ts';
+import { ID, ID2, configV2, dockerGzip, logLine, makeTree } from '../helpers/dataroot.ts';
 import { bigLog } from '../helpers/big-log.ts';
 
 test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings (l2tcsv, jsonl, timesketch-jsonl, timesketch-csv)', async (t) => {
@@ -82,5 +82,43 @@ test('a large log in a tar archive is copied under --tmp-dir and takes the fast 
   t.is(readFileSync(fast + '.w', 'utf8'), readFileSync(slow + '.w', 'utf8'));
   t.regex(readFileSync(fast + '.w', 'utf8'), /bad-json/);
   t.true(readFileSync(fast).length > 20 << 20);
+  t.deepEqual(readdirSync(spill), []);
+});
+
+const cut = (b: Buffer): Buffer => b.subarray(0, b.length - 5000);
+
+test('rotations, plain (.N) and compressed (.N.gz, decompressed once under --tmp-dir), take the fast path: the bytes and warnings of --no-fast-path, the gzip lastTime still checked, no copy left', async (t) => {
+  const odd = [(time: string) => `{"log":"bad \\x escape\\n","stream":"stdout","time":"${time}"}`];
+  const gzLog = bigLog(9, 1_800_000_000, odd);
+  const plainLog = bigLog(9, 1_800_100_000, odd);
+  const root = makeTree({
+    [`containers/${ID}/config.v2.json`]: configV2(ID),
+    // stored (level 0): over the direct-merge size as a file; its header's lastTime is not its last line's
+    [`containers/${ID}/${ID}-json.log.2.gz`]: dockerGzip(gzLog, '2030-01-01T00:00:00Z', 0),
+    [`containers/${ID}/${ID}-json.log.1`]: plainLog,
+    // cut short (a rotation truncated on disk): no copy; read the ordinary way, what decompressed kept
+    [`containers/${ID}/${ID}-json.log.3.gz`]: cut(dockerGzip(bigLog(8.5, 1_799_900_000, []), '2027-01-01T00:00:00Z', 0)),
+    [`containers/${ID}/${ID}-json.log`]: logLine('current\n', '2030-01-02T00:00:00Z'),
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-rot-'));
+  const spill = path.join(dir, 'spill');
+  mkdirSync(spill);
+  for (const format of ['l2tcsv', 'jsonl', 'timesketch-csv']) {
+    const fast = path.join(dir, `fast.${format}`);
+    const slow = path.join(dir, `slow.${format}`);
+    const a = cli(['extract', root, '-o', fast, '--format', format, '-q', '--tmp-dir', spill, '--warnings', fast + '.w']);
+    const b = cli(['extract', root, '-o', slow, '--format', format, '-q', '--tmp-dir', spill, '--no-fast-path', '--warnings', slow + '.w']);
+    t.is(a.code, 3, a.stderr);
+    t.is(a.stderr, b.stderr);
+    t.true(readFileSync(fast).equals(readFileSync(slow)), `${format}: outputs differ`);
+    const w = readFileSync(fast + '.w', 'utf8');
+    t.is(w, readFileSync(slow + '.w', 'utf8'));
+    t.regex(w, /last-time-mismatch.*json\.log\.2\.gz|json\.log\.2\.gz.*last-time-mismatch/);
+    t.is((w.match(/bad-json/g) ?? []).length, 3, 'the odd line of two rotations, the line the cut one ends in');
+    t.regex(w, /bad-gzip.*json\.log\.3\.gz|json\.log\.3\.gz.*bad-gzip/);
+    const text = readFileSync(fast, 'utf8');
+    t.true(text.includes('decompressed stream'), `${format}: the compressed rotation's lines say where their offsets are`);
+    t.true(text.split('\n').length > 80_000);
+  }
   t.deepEqual(readdirSync(spill), []);
 });

@@ -33,9 +33,9 @@ export function makeTree(files: Record<string, string | Buffer | { symlink: stri
   return root;
 }
 
-/** A gzip member with Docker's FEXTRA `{"lastTime":...}`. */
-export function dockerGzip(data: string | Buffer, lastTime: string): Buffer {
-  const gz = gzipSync(data);
+/** A gzip member with Docker's FEXTRA `{"lastTime":...}` (`level` 0: stored, as large as the data). */
+export function dockerGzip(data: string | Buffer, lastTime: string, level?: number): Buffer {
+  const gz = gzipSync(data, level === undefined ? {} : { level });
   const extra = Buffer.from(JSON.stringify({ lastTime }));
   const head = Buffer.from(gz.subarray(0, 10));
   head[3] = head[3]! | 4;

@@ -331,7 +331,7 @@ test('the per-file template for plain log lines writes exactly what the general 
     fcm.record({
       t: fcm.bigInt({ min: 1n, max: 4_000_000_000_000_000_000n }), msg: text, name: fcm.option(text, { nil: undefined }),
       stream: fcm.option(fcm.constantFrom('stdout', 'stderr'), { nil: undefined }), offset: fcm.nat(), tar: fcm.boolean(),
-      zone: fcm.constantFrom('UTC', 'Europe/Berlin'), extraField: fcm.boolean(),
+      zone: fcm.constantFrom('UTC', 'Europe/Berlin'), extraField: fcm.constantFrom('none', 'partial', 'rotation', 'offset_in', 'both'), rotation: fcm.integer({ min: 1, max: 99 }),
     }),
     (r) => {
       const e = makeEvent({
@@ -339,7 +339,13 @@ test('the per-file template for plain log lines writes exactly what the general 
         evidence: 'containers/c/c-json.log', timestampDesc: 'Content Modification Time', source: 'DOCKER', sourcetype: 'Docker Container Log',
         dataType: 'docker:container:log:entry', parser: 'docker_timeline/json_file_log', containerId: 'c'.repeat(64), imageId: 'sha256:x',
         ...(r.name !== undefined ? { containerName: r.name } : {}), ...(r.stream ? { stream: r.stream } : {}),
-        fields: r.extraField ? { log_driver: 'json-file', time_raw: 'x', partial_chunks: 2 } : { log_driver: 'json-file', time_raw: 'x' },
+        // a split line's field is the line's own; a rotation's number and a compressed file's offset_in are the file's (in the template)
+        fields: {
+          log_driver: 'json-file', time_raw: 'x',
+          ...(r.extraField === 'partial' ? { partial_chunks: 2 } : {}),
+          ...(r.extraField === 'offset_in' || r.extraField === 'both' ? { offset_in: 'decompressed stream' } : {}),
+          ...(r.extraField === 'rotation' || r.extraField === 'both' ? { rotation: r.rotation } : {}),
+        },
       });
       return runSink(new L2tCsvSink(r.zone, 'h,ost'), [e, e]) === runSink(new L2tCsvSink(r.zone, 'h,ost', false), [e, e]);
     },
