@@ -9,6 +9,7 @@ import { formatChunk, type ChunkBuffers, type ChunkResult, type ChunkTask } from
 import { checkChunk, type CheckResult, type CheckTask } from './json-file-log.check.js';
 import { L2tCsvSink } from '../sinks/l2tcsv.js';
 import { JsonlSink } from '../sinks/jsonl.js';
+import { BodyfileSink } from '../sinks/bodyfile.js';
 import { TimesketchCsvSink, TimesketchJsonlSink } from '../sinks/timesketch.js';
 import type { RawLogFormat, RawLogSpec } from '../sinks/sink.js';
 
@@ -32,6 +33,7 @@ function format(task: ChunkTask & { spec: RawLogSpec }): void {
   if (!fmt) {
     const spec = task.spec;
     fmt = spec.sink === 'jsonl' ? new JsonlSink().rawLogs()
+      : spec.sink === 'bodyfile' ? new BodyfileSink().rawLogs()
       : spec.sink === 'timesketch-jsonl' ? new TimesketchJsonlSink(spec.zone).rawLogs()
         : spec.sink === 'timesketch-csv' ? timesketchCsv(spec.zone, spec.guard, spec.columns)
           : new L2tCsvSink(spec.zone, spec.hostname).rawLogs();

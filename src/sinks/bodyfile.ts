@@ -1,4 +1,5 @@
-import type { Sink } from './sink.js';
+import type { RawLogFormat, Sink } from './sink.js';
+import { BodyfileRawLogs } from './bodyfile-raw.js';
 import { macbOf, type TimelineEvent } from '../events/event.js';
 import { NS_PER_SECOND } from '../time/nanotime.js';
 import { displayName } from './l2tcsv.js';
@@ -77,5 +78,14 @@ export class BodyfileSink implements Sink {
 
   end(): string {
     return '';
+  }
+
+  rawLogs(): RawLogFormat {
+    return new BodyfileRawLogs(this);
+  }
+
+  /** A fast line is written as its bytes (nothing is held back). */
+  writeRaw(): string | null {
+    return null;
   }
 }

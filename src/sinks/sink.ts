@@ -36,7 +36,7 @@ export interface RawLogFormat {
 }
 
 /** A raw log formatter described for a worker thread. */
-export type RawLogSpec = { sink: 'l2tcsv'; zone: string; hostname: string | null } | { sink: 'jsonl' } | { sink: 'timesketch-jsonl'; zone: string }
+export type RawLogSpec = { sink: 'l2tcsv'; zone: string; hostname: string | null } | { sink: 'jsonl' } | { sink: 'bodyfile' } | { sink: 'timesketch-jsonl'; zone: string }
   | { sink: 'timesketch-csv'; zone: string; guard: boolean; columns: string[] };
 
 /**

@@ -7,7 +7,7 @@ import { cli } from '../helpers/run.ts';
 import { ID, ID2, configV2, dockerGzip, logLine, makeTree } from '../helpers/dataroot.ts';
 import { bigLog } from '../helpers/big-log.ts';
 
-test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings (l2tcsv, jsonl, timesketch-jsonl, timesketch-csv)', async (t) => {
+test('large logs through the fast path (worker threads, and this thread) give the bytes of --no-fast-path, with the same warnings (l2tcsv, jsonl, timesketch-jsonl, timesketch-csv, bodyfile)', async (t) => {
   // a clean log (checked by the byte pre-check, cut for workers) and one with a line of another shape
   // (read with JSON.parse first, then written on this thread), both over the direct-merge size
   const clean = bigLog(9, 1_800_000_000, [
@@ -41,7 +41,7 @@ test('large logs through the fast path (worker threads, and this thread) give th
     t.true(text.includes('attr_tag: a b'));
   }
   // jsonl and timesketch-jsonl have the fast path too: the same bytes as their JSON path
-  for (const [format, zone] of [['jsonl', 'UTC'], ['timesketch-jsonl', 'Europe/Berlin'], ['timesketch-csv', 'America/New_York']]) {
+  for (const [format, zone] of [['jsonl', 'UTC'], ['timesketch-jsonl', 'Europe/Berlin'], ['timesketch-csv', 'America/New_York'], ['bodyfile', 'UTC']]) {
     const jf = path.join(dir, `fast.${format}`);
     const js = path.join(dir, `slow.${format}`);
     const ja = cli(['extract', root, '-o', jf, '--format', format!, '-z', zone!, '-q', '--warnings', jf + '.w']);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
+import { BodyfileSink } from '../../src/sinks/bodyfile.js';
 import { TimesketchCsvSink, TimesketchJsonlSink } from '../../src/sinks/timesketch.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { jsonlText } from '../../src/sinks/jsonl-raw.js';
@@ -39,7 +40,7 @@ const csv = (zone: string, guard: boolean) => (): Sink => {
 };
 const SINKS: [string, () => Sink][] = [['jsonl', () => new JsonlSink()], ['timesketch-jsonl UTC', () => new TimesketchJsonlSink('UTC')],
   ['timesketch-jsonl Berlin', () => new TimesketchJsonlSink('Europe/Berlin')], ['timesketch-jsonl Monrovia', () => new TimesketchJsonlSink('Africa/Monrovia')],
-  ['timesketch-csv UTC guarded', csv('UTC', true)], ['timesketch-csv Monrovia', csv('Africa/Monrovia', false)]];
+  ['timesketch-csv UTC guarded', csv('UTC', true)], ['timesketch-csv Monrovia', csv('Africa/Monrovia', false)], ['bodyfile', () => new BodyfileSink()]];
 
 /** The JSON path: extract → records → events → the sink. */
 async function jsonPath(bytes: Buffer, ctx: Context, make: () => Sink = () => new JsonlSink()): Promise<Run> {
@@ -69,7 +70,7 @@ async function fastPath(bytes: Buffer, ctx: Context, chunk: number, make: () => 
   return { text: write(sink, items) + sink.end(), warnings, raw: items.filter((i) => i instanceof RawLine).length };
 }
 
-test('jsonl, timesketch-jsonl and timesketch-csv fast paths: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
+test('jsonl, timesketch-jsonl, timesketch-csv and bodyfile fast paths: every json-file line byte for byte as the JSON path writes it (generated and damaged lines)', async (t) => {
   let raw = 0;
   await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 25 }), fc.option(fc.constantFrom('/web', '/n,a\nme "q"', '/' + 'x'.repeat(70), '/\u0003odd'), { nil: null }),
     fc.integer({ min: 1, max: 300 }), fc.constantFrom(...SINKS), async (lines, name, chunk, [, make]) => {
@@ -84,7 +85,7 @@ test('jsonl, timesketch-jsonl and timesketch-csv fast paths: every json-file lin
   t.true(raw > 2000, `the fast path itself ran (${raw} lines)`);
 });
 
-test('jsonl, timesketch-jsonl and timesketch-csv fast paths on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
+test('jsonl, timesketch-jsonl, timesketch-csv and bodyfile fast paths on worker threads: a checked log byte for byte as the JSON path writes it', async (t) => {
   let checked = 0;
   await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(...SINKS), async (lines, per, [, make]) => {
     const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));

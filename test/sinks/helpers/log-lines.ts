@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 
-const SPECIAL = fc.constantFrom(',', '\n', '\r', '"', '\\', '\t', '/', '\u2028', '\ud800', '\udfff', '😀', 'é', '\u0000', '\u001f', '\u007f', '<', '&', ' ', '…');
+const SPECIAL = fc.constantFrom(',', '\n', '\r', '"', '\\', '\t', '/', '\u2028', '\ud800', '\udfff', '😀', 'é', '\u0000', '\u001f', '\u007f', '<', '&', ' ', '…',
+  '%', '|', '\\x4f', '\\xZ9', '\\x');
 const text = fc.string({ unit: fc.oneof(SPECIAL, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 120 });
 const time = fc.tuple(fc.integer({ min: -3_000_000_000, max: 32_000_000_000 }), fc.integer({ min: 0, max: 999_999_999 }), fc.integer({ min: 0, max: 9 }))
   .map(([s, ns, digits]) => {
