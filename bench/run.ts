@@ -8,7 +8,7 @@
  * See bench/README.md for what is measured and the options.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,7 @@ const { values: opt } = parseArgs({
     live: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
     archive: { type: 'string', default: 'none' },
+    rotation: { type: 'string', default: 'none' },
     'dev-null': { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
@@ -55,6 +56,9 @@ if (opt.help) {
                     edits made while the bench runs do not mix versions)
   --archive KIND    give the tool the data root as it is (none, default), or as a tar archive made
                     of it first (tar, tgz), read in place as a live-response archive is
+  --rotation KIND   the log as it is (none, default), or as the rotated log <id>-json.log.1 (plain)
+                    or <id>-json.log.1.gz (gz, as dockerd's compress=true leaves it), next to an
+                    empty current log
   --dev-null        the tool writes its output to /dev/null (no page cache: on this VM, memory
                     new to the page cache is at times 3-10x slower to fill; see bench/README.md)
   --from-source     do not compile the copy: run the sources through tsx (default: compiled to
@@ -154,6 +158,24 @@ async function bare(g: GeneratedRoot, i: number): Promise<BareResult> {
 /** What the tool is run on: the data root, or a tar archive of it (--archive). */
 let evidence = '';
 
+/** The data root with its log made a rotation (--rotation plain|gz), in a copy of its own. */
+function rotatedOf(root: string): string {
+  if (opt.rotation === 'none') return root;
+  if (opt.rotation !== 'plain' && opt.rotation !== 'gz') throw new Error(`--rotation must be none, plain or gz, not ${opt.rotation}`);
+  const copy = path.join(work, 'rotated');
+  execFileSync('cp', ['-r', root, copy]);
+  const containers = path.join(copy, 'containers');
+  for (const id of readdirSync(containers)) {
+    const logFile = path.join(containers, id, `${id}-json.log`);
+    if (!existsSync(logFile)) continue;
+    log(`making ${path.basename(logFile)}.1${opt.rotation === 'gz' ? '.gz' : ''} of the log ...`);
+    if (opt.rotation === 'plain') renameSync(logFile, `${logFile}.1`);
+    else execFileSync('sh', ['-c', 'gzip -c "$1" > "$1.1.gz" && rm "$1"', 'sh', logFile]);
+    writeFileSync(logFile, '');
+  }
+  return copy;
+}
+
 function archiveOf(root: string): string {
   if (opt.archive === 'none') return root;
   if (opt.archive !== 'tar' && opt.archive !== 'tgz') throw new Error(`--archive must be none, tar or tgz, not ${opt.archive}`);
@@ -191,7 +213,7 @@ const best = <T extends { run: Measured }>(xs: T[]): T => xs.reduce((a, b) => (b
 
 async function main(): Promise<void> {
   const g = prepare();
-  evidence = archiveOf(g.root);
+  evidence = archiveOf(rotatedOf(g.root));
   // the commit and state of the working tree the tool copy is taken from (HEAD may move while the bench runs)
   const gitAtStart = { commit: git(['rev-parse', 'HEAD']), dirtySrc: git(['status', '--porcelain', '--', 'src', 'bin']) !== '' };
   const dir = toolDir();
@@ -271,7 +293,7 @@ async function main(): Promise<void> {
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const render = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; evidence ${opt.archive === 'none' ? 'directory' : opt.archive}; output ${opt['dev-null'] ? '/dev/null' : 'a file'}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
+  const title = `docker-timeline bench: ${fmt(logMb, 0)} MB json-file log, ${lines} lines; node ${process.version}, ${os.cpus().length} CPUs, best of ${runs} run(s); tool ${runtime}; evidence ${opt.archive === 'none' ? 'directory' : opt.archive}${opt.rotation === 'none' ? '' : `, the log as rotation ${opt.rotation === 'gz' ? '.1.gz' : '.1'}`}; output ${opt['dev-null'] ? '/dev/null' : 'a file'}; MB = 2^20 bytes; ratio = tool MB/s / bare loop (process) MB/s; RSS extract/output = highest polled RSS before/after the first output byte; other load = CPU cores busy with other processes meanwhile`;
   const checkText = checks.map((c) => `  ${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${fmt(c.value, c.target.includes('bare') ? 2 : 1)}${c.note ? ` (${c.note})` : ''}`).join('\n');
   process.stdout.write(`\n${title}\n\n${render}\n\ntargets:\n${checkText}\n`);
 
@@ -316,7 +338,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memMb: Math.round(os.totalmem() / MB), platform: `${os.platform()} ${os.release()}` },
     git: gitAtStart,
-    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', runtime, evidence: opt.archive === 'none' ? 'directory' : opt.archive, sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
+    tool: { dir: opt.live ? 'working tree (--live)' : 'copy of the working tree taken at start', runtime, evidence: opt.archive === 'none' ? 'directory' : opt.archive, rotation: opt.rotation, sourceHash: srcAtStart, workingTreeChangedDuringBench: sourceHash(REPO_DIR) !== srcLive },
     log: { mb: logMb, bytes: g.logBytes, lines, stderrLines: g.stderrLines || null, generatedS: g.genMs / 1000, firstTime: g.firstTime, lastTime: g.lastTime, reused: Boolean(opt.data) },
     runs,
     units: { mb: 1048576, ratio: 'tool MB/s divided by bare-loop (whole process) MB/s' },

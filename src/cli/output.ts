@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { OUTPUT_STREAM_FLAGS } from './output-file.js';
+import { OUTPUT_FLAGS, OUTPUT_STREAM_FLAGS } from './output-file.js';
+import { DirectWriteStream } from './direct-output.js';
 import type { Writable } from 'node:stream';
 
 const CHUNK = 1 << 20;
@@ -31,8 +32,11 @@ export class OutputWriter {
 
   private error: Error | null = null;
 
-  constructor(file: string | null) {
-    this.stream = file ? createWriteStream(file, { flags: OUTPUT_STREAM_FLAGS, highWaterMark: WRITE_AHEAD }) : process.stdout;
+  constructor(file: string | null, direct = true) {
+    // a file is written with O_DIRECT where its file system takes it (see DirectWriteStream)
+    this.stream = file
+      ? (direct ? DirectWriteStream.open(file, OUTPUT_FLAGS) : null) ?? createWriteStream(file, { flags: OUTPUT_STREAM_FLAGS, highWaterMark: WRITE_AHEAD })
+      : process.stdout;
     this.stream.on('error', (e: Error) => { this.error = e; });
   }
 
