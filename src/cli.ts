@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-csv-guard', 'do not neutralise spreadsheet formulas in timesketch-csv cells')
     .option('--sort-memory <mb>', 'memory for sorting before spilling to disk (MB)', (v) => Number(v), 48)
     .option('--tmp-dir <dir>', 'folder for sort spill files (default: the system temp folder)')
+    .option('-q, --quiet', 'no progress line')
     .action(async (inputs: string[], o: Record<string, unknown>) => {
       // loaded only for `merge` (its readers and CSV parser would slow every extract's start-up)
       const { runMerge } = await import('./cli/merge-command.js');
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         timezone: o.timezone as string, after: o.after as string | undefined, before: o.before as string | undefined,
         slice: o.slice as string | undefined, sliceSize: o.sliceSize as number | undefined, dedup: o.dedup as boolean | undefined,
         evidence: o.evidence as string[] | undefined, warnings: o.warnings as string | undefined, csvGuard: o.csvGuard as boolean,
-        sortMemoryMb: o.sortMemory as number, tmpDir: o.tmpDir as string | undefined,
+        sortMemoryMb: o.sortMemory as number, tmpDir: o.tmpDir as string | undefined, quiet: o.quiet as boolean | undefined,
       });
     });
   try {

@@ -130,7 +130,10 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
       filtered++;
       return false;
     };
-    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => inWindow(e.timeNs), after !== null || before !== null ? inWindow : undefined, a.fastPath !== false);
+    const total = sorter.count;
+    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => inWindow(e.timeNs), after !== null || before !== null ? inWindow : undefined, a.fastPath !== false,
+      (seen) => progress.writing(seen, total));
+    progress.done();
   } finally {
     sorter.cleanup();
     await LogWorkerPool.shutdown();

@@ -5,6 +5,7 @@ import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
 import { makeSink } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
+import { Progress } from './progress.js';
 import { checkTmpDir, insideEvidence } from './open-evidence.js';
 import { EXIT, UsageError, resolveFormat } from './extract-command.js';
 import { parseUserTime } from '../time/nanotime.js';
@@ -34,6 +35,8 @@ export interface MergeArgs {
   csvGuard: boolean;
   sortMemoryMb?: number;
   tmpDir?: string;
+  /** No progress line (it is written only when stderr is a terminal). */
+  quiet?: boolean;
 }
 
 const NS_PER_MINUTE = 60_000_000_000n;
@@ -125,7 +128,10 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
     filtered += held.filtered;
     attributed += held.attributed;
     const sink = makeSink(format, { timezone: a.timezone, hostname: null, csvGuard: a.csvGuard });
-    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => !dedup?.duplicate(e));
+    const progress = new Progress(a.quiet ? null : process.stderr);
+    const total = sorter.count;
+    written = await writeTimeline(sorter, sink, a.output ?? null, (e) => !dedup?.duplicate(e), undefined, true, (seen) => progress.writing(seen, total));
+    progress.done();
   } finally {
     sorter.cleanup();
     rows?.cleanup();

@@ -15,6 +15,20 @@ export class Progress {
     this.tty.write(`\rdocker-timeline: ${this.n} events extracted...`);
   }
 
+  /**
+   * While the timeline is written (a large log merged at output time is read only then): items
+   * written or dropped so far, of about `total` (a log's lines, counted before: a split line is one
+   * event, a bad one none).
+   */
+  writing(done: number, total: number): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (now - this.last < 500) return;
+    this.last = now;
+    const pct = total > 0 ? Math.min(99, Math.floor((done / total) * 100)) : 0;
+    this.tty.write(`\r\x1b[Kdocker-timeline: writing, ${done} of about ${total} events (${pct} %)...`);
+  }
+
   done(): void {
     if (this.tty && this.last) this.tty.write('\r\x1b[K');
   }

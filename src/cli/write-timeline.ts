@@ -11,7 +11,7 @@ import { formatWarning, type Warnings } from '../warnings.js';
  * time alone: they are only made for extract's directly merged logs). Returns how many were written.
  */
 export async function writeTimeline(sorter: EventSorter, sink: Sink, file: string | null, keep: (e: TimelineEvent) => boolean,
-  keepLine?: (timeNs: bigint) => boolean, fast = true): Promise<number> {
+  keepLine?: (timeNs: bigint) => boolean, fast = true, progress?: (seen: number) => void): Promise<number> {
   const out = new OutputWriter(file);
   let written = 0;
   // A CSV header needs every field name before the first row: the sorter has seen every event by now.
@@ -29,7 +29,10 @@ export async function writeTimeline(sorter: EventSorter, sink: Sink, file: strin
     out.lend(run.buf, run.start, runEnd, () => owner?.done(lines));
     run = null;
   };
+  let seen = 0;
   for await (const batch of sorter.sorted(raw)) {
+    seen += batch.length;
+    progress?.(seen);
     for (const e of batch) {
       if (e instanceof RawLine) {
         if (keepLine && !keepLine(e.timeNs)) {
