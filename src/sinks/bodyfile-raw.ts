@@ -3,7 +3,7 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import type { BodyfileSink } from './bodyfile.js';
-import { hex4, putDigits, putUtf8 } from './json-text.js';
+import { escapeEnd, isSurrogate, putDigits, putUtf8, unicodeEscape } from './json-text.js';
 
 /** The constant pieces of a log line's bodyfile row, around its text, offset and time. */
 interface BodyTemplate {
@@ -57,21 +57,10 @@ function decodeText(src: Buffer, a: number, b: number): number {
         case 0x72: dst[j++] = 0x0d; break;
         case 0x74: dst[j++] = 0x09; break;
         case 0x75: {
-          let cp = hex4(src, i + 1, b);
+          const cp = unicodeEscape(src, i, b);
           if (cp < 0) return -1;
-          i += 4;
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            const lo = i + 6 < b && src[i + 1] === 0x5c && src[i + 2] === 0x75 ? hex4(src, i + 3, b) : -1;
-            if (lo >= 0xdc00 && lo <= 0xdfff) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i += 6;
-            } else {
-              cp = 0xfffd;
-            }
-          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-            cp = 0xfffd;
-          }
-          j = putUtf8(dst, j, cp);
+          i = escapeEnd;
+          j = putUtf8(dst, j, isSurrogate(cp) ? 0xfffd : cp);
           break;
         }
         default: return -1;

@@ -11,6 +11,30 @@ export function hex4(src: Buffer, i: number, end: number): number {
   return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
 }
 
+/** Where the escape unicodeEscape read ends: the index of its last byte (of the second escape for a pair). */
+export let escapeEnd = 0;
+
+/**
+ * The code point of the `\uXXXX` escape whose `u` is at `src[i]` (before `end`), the two escapes of
+ * a surrogate pair joined into one; a lone surrogate is returned as it is (see isSurrogate), for the
+ * caller's rule. -1: not four hex digits. Sets `escapeEnd`.
+ */
+export function unicodeEscape(src: Buffer, i: number, end: number): number {
+  const cp = hex4(src, i + 1, end);
+  if (cp < 0) return -1;
+  escapeEnd = i + 4;
+  if (cp >= 0xd800 && cp <= 0xdbff && i + 10 < end && src[i + 5] === 0x5c && src[i + 6] === 0x75) {
+    const lo = hex4(src, i + 7, end);
+    if (lo >= 0xdc00 && lo <= 0xdfff) {
+      escapeEnd = i + 10;
+      return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+    }
+  }
+  return cp;
+}
+
+export const isSurrogate = (cp: number): boolean => cp >= 0xd800 && cp <= 0xdfff;
+
 /** A code point's UTF-8 bytes (a surrogate never comes here: callers make it U+FFFD or an escape). */
 export function putUtf8(dst: Buffer, j: number, cp: number): number {
   if (cp < 0x80) {

@@ -3,7 +3,7 @@ import type { TimelineEvent } from '../events/event.js';
 import type { LineShape } from '../extractors/json-file-line.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { jsonlLine, QuoteCache } from './jsonl.js';
-import { canonicalTime, hex4, putDigits, putUtf8 } from './json-text.js';
+import { canonicalTime, escapeEnd, isSurrogate, putDigits, putUtf8, unicodeEscape } from './json-text.js';
 
 /** The constant pieces of a log line's jsonl text, between the time, the text, the offset and the raw time. */
 interface JsonlTemplate {
@@ -85,23 +85,11 @@ export function jsonlText(src: Buffer, a: number, b: number, dst: Buffer, pos: n
         case 0x2f: dst[j++] = 0x2f; break;
         case 0x62: case 0x66: case 0x6e: case 0x72: case 0x74: dst[j++] = 0x5c; dst[j++] = e; break;
         case 0x75: {
-          let cp = hex4(src, i + 1, b);
+          const cp = unicodeEscape(src, i, b);
           if (cp < 0) return -1;
-          i += 4;
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            const lo = i + 6 < b && src[i + 1] === 0x5c && src[i + 2] === 0x75 ? hex4(src, i + 3, b) : -1;
-            if (lo >= 0xdc00 && lo <= 0xdfff) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i += 6;
-            } else {
-              j = uEscape(dst, j, cp);
-              break;
-            }
-          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-            j = uEscape(dst, j, cp);
-            break;
-          }
-          j = putCodePoint(dst, j, cp);
+          i = escapeEnd;
+          // a lone surrogate as JSON.stringify writes it
+          j = isSurrogate(cp) ? uEscape(dst, j, cp) : putCodePoint(dst, j, cp);
           break;
         }
         default: return -1;

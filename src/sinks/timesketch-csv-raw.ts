@@ -4,7 +4,7 @@ import type { LineShape } from '../extractors/json-file-line.js';
 import type { ZoneRenderer } from '../time/zone.js';
 import type { RawLogFormat, RawLogSpec } from './sink.js';
 import { MARK_NS, MARK_OFFSET, MARK_RAW, MARK_TEXT, TEMPLATE_FIELDS } from './jsonl-raw.js';
-import { canonicalTime, hex4, putDigits, putUtf8 } from './json-text.js';
+import { canonicalTime, escapeEnd, isSurrogate, putDigits, putUtf8, unicodeEscape } from './json-text.js';
 import { putDatetime, type DatetimeCache } from './timesketch-raw.js';
 
 /** The constant pieces of a log line's Timesketch CSV row, between the parts that change from line to line. */
@@ -62,21 +62,10 @@ export function csvText(src: Buffer, a: number, b: number, dst: Buffer, pos: num
         case 0x72: put(0x0d); break;
         case 0x74: dst[j++] = 0x09; break;
         case 0x75: {
-          let cp = hex4(src, i + 1, b);
+          const cp = unicodeEscape(src, i, b);
           if (cp < 0) return -1;
-          i += 4;
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            const lo = i + 6 < b && src[i + 1] === 0x5c && src[i + 2] === 0x75 ? hex4(src, i + 3, b) : -1;
-            if (lo >= 0xdc00 && lo <= 0xdfff) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i += 6;
-            } else {
-              cp = 0xfffd;
-            }
-          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-            cp = 0xfffd;
-          }
-          put(cp);
+          i = escapeEnd;
+          put(isSurrogate(cp) ? 0xfffd : cp);
           break;
         }
         default: return -1;
