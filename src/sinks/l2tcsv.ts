@@ -251,7 +251,8 @@ export class L2tCsvSink implements Sink {
   writeRaw(r: RawLine): string | null {
     if (this.pending.length === 0) return null;
     const us = nsToMicros(r.timeNs);
-    if (us === this.pendingMicros) {
+    // (at most 100 000 held, as in write: beyond, what is held is written and the line follows it)
+    if (us === this.pendingMicros && this.pending.length < 100_000) {
       this.pending.push(r.copy());
       return '';
     }

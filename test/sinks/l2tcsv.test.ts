@@ -1,6 +1,7 @@
 import test from 'ava';
 import { L2tCsvSink, L2T_HEADER } from '../../src/sinks/l2tcsv.js';
 import type { TimelineEvent } from '../../src/events/event.js';
+import { RawLine } from '../../src/events/raw-line.js';
 import { makeEvent, runSink, statEvent, T0, utcNs } from './make-event.js';
 
 const PLASO_COLUMNS = ['date', 'time', 'timezone', 'MACB', 'source', 'sourcetype', 'type', 'user', 'host', 'short', 'desc',
@@ -196,6 +197,22 @@ test('a held-back MACB line is written by end()', (t) => {
   const s2 = new L2tCsvSink('UTC', null);
   t.is(s2.write(makeEvent({ timeNs: T0 })), '');
   t.regex(s2.write(makeEvent({ timeNs: T0 + 1000n })), /^11\/29\/2026,05:46:55,UTC,M\.\.\./);
+});
+
+test('lines the fast path made join a held microsecond only up to 100 000 held events, as events do (bounded memory)', (t) => {
+  const sink = new L2tCsvSink('UTC', null);
+  t.is(sink.write(statEvent('Content Modification Time', T0)), '');
+  const bytes = Buffer.from('a raw line\n');
+  const raw = (): RawLine => new RawLine(T0 - (T0 % 1_000_000_000n), Number(T0 % 1_000_000_000n), '/ev', 'containers/c/c-json.log', 0, bytes, 0, bytes.length);
+  // the stat event and 99 999 lines are held: 100 000
+  for (let i = 0; i < 99_999; i++) t.is(sink.writeRaw(raw()), '');
+  // the next line flushes them all and goes out after them
+  const out = sink.writeRaw(raw());
+  t.truthy(out);
+  t.is(out!.split('\n').length - 1, 100_001);
+  t.true(out!.endsWith('a raw line\n'));
+  // nothing is held now: a line goes out as its bytes
+  t.is(sink.writeRaw(raw()), null);
 });
 
 test('version is 2, user/notes are -, extra is sorted "key: value" pairs joined by "; "', (t) => {
