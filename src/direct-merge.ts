@@ -1,9 +1,9 @@
 import { createReadStream, type BigIntStats } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EvidenceEntry, EvidenceSource } from './evidence/entry.js';
 import { formatUtcNs } from './time/nanotime.js';
+import { unescapeBytes } from './extractors/bytes-text.js';
 import { DirectorySource, openNoTouch } from './evidence/directory-source.js';
 import { TarSource } from './evidence/tar-source.js';
 import { copyMember } from './evidence/member-copy.js';
@@ -38,6 +38,8 @@ export interface DirectMerge {
   copies?: TempDir;
 }
 
+const SLASH = Buffer.from('/');
+
 /** Opens a directly merged artifact for a sink's raw fast path (see Extractor.rawItems). */
 export type RawOpener = (fmt: RawLogFormat) => AsyncIterator<TimelineItem[]>;
 
@@ -57,7 +59,8 @@ function rereader(src: EvidenceSource, direct: DirectMerge, warnings: Pick<Warni
       // live evidence: the file may change between its listing, the check and the output
       let warned = false;
       const handle = async (): Promise<FileHandle> => {
-        const fh = await openNoTouch(path.join(src.root, ref.entry.path));
+        // by the name's own bytes (an entry's path is text: bytes that are not UTF-8 as \xNN)
+        const fh = await openNoTouch(Buffer.concat([Buffer.from(src.root), SLASH, unescapeBytes(ref.entry.path)]));
         const change = changedSince(ref.entry, await fh.stat({ bigint: true }));
         if (change && !warned) {
           warned = true;

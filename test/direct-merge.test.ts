@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectorySource } from '../src/evidence/directory-source.ts';
@@ -12,6 +12,8 @@ import { TempDir } from '../src/spill/temp-dir.ts';
 import { extractSource, type DirectMerge, type RawOpener } from '../src/pipeline.ts';
 import type { TimelineEvent } from '../src/events/event.ts';
 import { Warnings } from '../src/warnings.ts';
+import type { Extractor } from '../src/extractors/extractor.ts';
+import { containerConfig } from '../src/extractors/container-config.ts';
 import { cli } from './helpers/run.ts';
 import { ID, ID2, configV2, dockerGzip, logLine, makeTree } from './helpers/dataroot.ts';
 import { bigLog } from './helpers/big-log.ts';
@@ -120,4 +122,30 @@ test('a compressed rotation merged directly is decompressed once into a copy tha
       await LogWorkerPool.shutdown();
     }
   }
+});
+
+test('a directly merged file whose name is not UTF-8 is read again by its own bytes (its path is text with \\xNN)', async (t) => {
+  // an ordered extractor of this test's own: one event per line, at the line's offset as its time
+  const lines: Extractor<{ offset: number }> = {
+    name: 'test-lines', artifact: 'test lines', phase: 'content', needs: 'content', ordered: true,
+    match: (rel) => rel.endsWith('.lines'),
+    async extract(_ref, input, out) {
+      let at = 0;
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) out.record({ offset: at + i });
+        at += chunk.length;
+      }
+    },
+    toEvents: (r, ctx) => [{ timeNs: BigInt(r.offset), timestampDesc: 'Content Modification Time', kind: 'test.line', message: 'line', source: 'T', sourcetype: 'T', dataType: 'test', parser: 'test', evidenceSource: ctx.evidenceSource, evidenceKind: ctx.evidenceKind, evidence: 'x', offset: r.offset, fields: {} }],
+  };
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID) });
+  const name = Buffer.concat([Buffer.from(path.join(root, 'containers', ID) + '/'), Buffer.from([0x6c, 0xff, 0x2e]), Buffer.from('lines')]);
+  writeFileSync(name, 'x\n'.repeat(600_000));
+  const warnings = new Warnings();
+  const opened: (() => AsyncIterator<TimelineEvent[]>)[] = [];
+  const direct: DirectMerge = { add: (open) => { opened.push(open); }, minBytes: 1 << 20, maxSources: 10 };
+  await extractSource(new DirectorySource(root, root, warnings), { hostname: null, direct, extractors: [containerConfig, lines] }, warnings, () => {});
+  t.is(opened.length, 1);
+  t.is(await drain(opened[0]!), 600_000);
+  t.deepEqual(warnings.list, []);
 });
