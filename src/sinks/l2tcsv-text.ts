@@ -17,6 +17,8 @@ const isCrLf = (cp: number): boolean => cp === 0x0a || cp === 0x0d;
 export function decodeL2tText(src: Buffer, a: number, b: number, dst: Buffer, pos: number): number {
   let j = pos;
   let high = false;
+  // a character beyond ASCII written as an escape (`\ufffd`, `\u2028`): more than one byte too
+  let wide = false;
   for (let i = a; i < b; i++) {
     const c = src[i]!;
     if (c >= 0x80) {
@@ -60,7 +62,10 @@ export function decodeL2tText(src: Buffer, a: number, b: number, dst: Buffer, po
           }
           if (cp === 0x0a || cp === 0x0d) break;
           if (cp === 0x2c) dst[j++] = 0x20;
-          else j = putUtf8(dst, j, cp);
+          else {
+            if (cp >= 0x80) wide = true;
+            j = putUtf8(dst, j, cp);
+          }
           break;
         }
         default: return -1;
@@ -71,7 +76,7 @@ export function decodeL2tText(src: Buffer, a: number, b: number, dst: Buffer, po
       dst[j++] = c;
     }
   }
-  decodedAscii = !high;
+  decodedAscii = !high && !wide;
   if (high && !isUtf8(src.subarray(a, b))) return -1;
   return j;
 }

@@ -165,4 +165,12 @@ test('fast path: the short message is cut at 77 code points past 80, counting as
     t.is(got.raw, 1);
     t.is(got.text, (await jsonPath(bytes, ctx, 'UTC')).text);
   }
+  // characters beyond ASCII written as escapes, as dockerd writes invalid bytes (\ufffd) and U+2028: counted as characters, not bytes
+  for (const escaped of ['binary: ' + '\\ufffd'.repeat(30) + ' end', 'x'.repeat(60) + '\\u2028'.repeat(30), '\\u00e9'.repeat(90)]) {
+    const first = JSON.stringify({ log: 'first\n', stream: 'stdout', time: '2026-11-29T05:46:55Z' }) + '\n';
+    const bytes = Buffer.from(first + `{"log":"${escaped}\\n","stream":"stdout","time":"2026-11-29T05:46:55.1Z"}\n`);
+    const got = await fastPath(bytes, ctx, 'UTC');
+    t.is(got.raw, 1, escaped);
+    t.is(got.text, (await jsonPath(bytes, ctx, 'UTC')).text, escaped);
+  }
 });
