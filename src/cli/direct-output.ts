@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, write } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, write } from 'node:fs';
 import { Writable } from 'node:stream';
 
 /** File offsets and lengths of direct writes are multiples of this (a logical block of any disk here). */
@@ -31,13 +31,15 @@ export class DirectWriteStream extends Writable {
   /** File position of `cur[0]`. */
   private pos = 0;
   private inFlight = 0;
-  private wake: (() => void) | null = null;
+  /** Who waits for a write to end (a free staging buffer, or none in flight). */
+  private waiters: (() => void)[] = [];
   private failure: Error | null = null;
-  private plainFd: number | null = null;
+  /** Where the first failed write was to go: the file is cut there, so it never holds a gap. */
+  private failedAt = Infinity;
   /** 'direct' while every write so far went directly; 'buffered' once one went through the page cache. */
   mode: 'direct' | 'buffered' = 'direct';
 
-  private constructor(private readonly file: string, private readonly fd: number, private readonly pwrite: Write) {
+  private constructor(private readonly file: string, private readonly fd: number, private readonly plainFd: number, private readonly pwrite: Write) {
     super({ highWaterMark: STAGE });
     const mem = new WebAssembly.Memory({ initial: (STAGE * STAGES) / WASM_PAGE, maximum: (STAGE * STAGES) / WASM_PAGE });
     for (let i = 0; i < STAGES; i++) this.free.push(new Uint8Array(mem.buffer, i * STAGE, STAGE));
@@ -50,23 +52,20 @@ export class DirectWriteStream extends Writable {
    */
   static open(file: string, flags: number, pwrite: Write = write): DirectWriteStream | null {
     if (!constants.O_DIRECT) return null;
-    let fd: number;
+    let fd = -1;
+    let plainFd = -1;
     try {
       fd = openSync(file, flags | constants.O_DIRECT, 0o666);
+      // the ordinary descriptor is opened now, not by name at the end (the name may then be another file's)
+      plainFd = openSync(file, constants.O_WRONLY);
+      const st = fstatSync(fd, { bigint: true });
+      const plain = fstatSync(plainFd, { bigint: true });
+      if (st.isFile() && st.size === 0n && plain.dev === st.dev && plain.ino === st.ino) return new DirectWriteStream(file, fd, plainFd, pwrite);
     } catch {
-      return null;
+      // O_DIRECT refused, or the file cannot be opened twice: the ordinary stream
     }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.size !== 0) {
-        closeSync(fd);
-        return null;
-      }
-    } catch {
-      closeSync(fd);
-      return null;
-    }
-    return new DirectWriteStream(file, fd, pwrite);
+    for (const d of [fd, plainFd]) if (d >= 0) closeSync(d);
+    return null;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -78,6 +77,7 @@ export class DirectWriteStream extends Writable {
     while (a < chunk.length) {
       if (this.failure) throw this.failure;
       if (!this.cur) this.cur = await this.take();
+      if (this.failure) throw this.failure;
       const n = Math.min(chunk.length - a, STAGE - this.len);
       this.cur.set(chunk.subarray(a, a + n), this.len);
       this.len += n;
@@ -88,8 +88,17 @@ export class DirectWriteStream extends Writable {
 
   /** A free staging buffer, once one is. */
   private async take(): Promise<Uint8Array> {
-    while (this.free.length === 0) await new Promise<void>((r) => { this.wake = r; });
+    while (this.free.length === 0) {
+      if (this.destroyed) throw new Error(`writing ${this.file}: the output was closed`);
+      await new Promise<void>((r) => { this.waiters.push(r); });
+    }
     return this.free.pop()!;
+  }
+
+  private wakeAll(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
   }
 
   /** Write the full staging buffer at its place in the file; it is free again once written. */
@@ -106,9 +115,7 @@ export class DirectWriteStream extends Writable {
     ).finally(() => {
       this.inFlight--;
       this.free.push(buf);
-      const w = this.wake;
-      this.wake = null;
-      w?.();
+      this.wakeAll();
     });
   }
 
@@ -118,15 +125,20 @@ export class DirectWriteStream extends Writable {
       let fd = this.mode === 'direct' ? this.fd : this.plain();
       let n: number;
       try {
-        n = await this.pwriteP(fd, buf, from, to - from, at);
+        try {
+          n = await this.pwriteP(fd, buf, from, to - from, at);
+        } catch (e) {
+          if (fd !== this.fd || (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+          // the file system does not take direct writes after all: the page cache from here on
+          this.mode = 'buffered';
+          fd = this.plain();
+          n = await this.pwriteP(fd, buf, from, to - from, at);
+        }
+        if (n <= 0) throw new Error(`writing ${this.file} stored nothing at offset ${at}`);
       } catch (e) {
-        if (fd !== this.fd || (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-        // the file system does not take direct writes after all: the page cache from here on
-        this.mode = 'buffered';
-        fd = this.plain();
-        n = await this.pwriteP(fd, buf, from, to - from, at);
+        this.failedAt = Math.min(this.failedAt, at);
+        throw e;
       }
-      if (n <= 0) throw new Error(`writing ${this.file} stored nothing at offset ${at}`);
       // a direct write that stored part of the bytes: the rest is no longer aligned
       if (n < to - from && fd === this.fd) this.mode = 'buffered';
       from += n;
@@ -140,18 +152,30 @@ export class DirectWriteStream extends Writable {
 
   /** The ordinary descriptor (the partial last block; everything, once a direct write is refused). */
   private plain(): number {
-    return (this.plainFd ??= openSync(this.file, constants.O_WRONLY));
+    return this.plainFd;
   }
 
   /** Every staging buffer written. */
   private async settle(): Promise<void> {
-    while (this.inFlight > 0) await new Promise<void>((r) => { this.wake = r; });
+    while (this.inFlight > 0) await new Promise<void>((r) => { this.waiters.push(r); });
+  }
+
+  /**
+   * After a failed write, the file is cut where that write was to go: writes after it that did land
+   * would otherwise leave a run of zero bytes in the middle (the ordinary stream leaves a clean prefix).
+   */
+  private cutAtFailure(): void {
+    if (this.failedAt === Infinity) return;
+    try { ftruncateSync(this.plainFd, this.failedAt); } catch { /* the error already stands */ }
   }
 
   override _final(cb: (err?: Error | null) => void): void {
     (async () => {
       await this.settle();
-      if (this.failure) throw this.failure;
+      if (this.failure) {
+        this.cutAtFailure();
+        throw this.failure;
+      }
       if (this.cur && this.len > 0) {
         const whole = this.len - (this.len % BLOCK);
         if (whole > 0) await this.writeAll(this.cur, 0, whole, this.pos);
@@ -162,12 +186,22 @@ export class DirectWriteStream extends Writable {
         this.mode = saved;
       }
       this.closeFds();
-    })().then(() => cb(), (e: Error) => { this.closeFds(); cb(e); });
+    })().then(() => cb(), (e: Error) => {
+      this.cutAtFailure();
+      this.closeFds();
+      cb(e);
+    });
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // writes still out hold the descriptor: it is closed once they are done
-    this.settle().finally(() => { this.closeFds(); cb(err); });
+    // a writer waiting for a staging buffer gives up; writes still out hold the descriptor: it is
+    // closed once they are done
+    this.wakeAll();
+    this.settle().finally(() => {
+      this.cutAtFailure();
+      this.closeFds();
+      cb(err);
+    });
   }
 
   private fdsClosed = false;
@@ -175,7 +209,8 @@ export class DirectWriteStream extends Writable {
   private closeFds(): void {
     if (this.fdsClosed) return;
     this.fdsClosed = true;
-    try { closeSync(this.fd); } catch { /* already closed */ }
-    if (this.plainFd !== null) try { closeSync(this.plainFd); } catch { /* already closed */ }
+    for (const fd of [this.fd, this.plainFd]) {
+      try { closeSync(fd); } catch { /* already closed */ }
+    }
   }
 }

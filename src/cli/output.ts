@@ -110,10 +110,13 @@ export class OutputWriter {
         const done = (): void => {
           this.stream.off('drain', done);
           this.stream.off('error', done);
+          this.stream.off('close', done);
           resolve();
         };
         this.stream.on('drain', done);
         this.stream.on('error', done);
+        // (a stream destroyed without an error would otherwise leave this waiting for ever)
+        this.stream.on('close', done);
       });
     }
     if (this.error) throw this.error;

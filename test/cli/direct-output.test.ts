@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, write, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, renameSync, write, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -95,4 +95,51 @@ test('only an empty regular file is written directly (a device, a file with byte
   const full = path.join(dir, 'full');
   writeFileSync(full, 'x');
   t.is(DirectWriteStream.open(full, OUTPUT_FLAGS), null);
+});
+
+test('a failed write cuts the file where it was to go: never a run of zero bytes with later bytes after it', async (t) => {
+  const file = newFile();
+  let directFd = -1;
+  const s = DirectWriteStream.open(file, OUTPUT_FLAGS, (fd, buf, off, len, pos, cb) => {
+    if (directFd < 0) directFd = fd;
+    // the second staging buffer (at 1 MiB) finds the disk full, late: the ones after it land first
+    if (pos === 1 << 20) return void setTimeout(() => cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 0), 50);
+    write(fd, buf, off, len, pos, cb);
+  })!;
+  const data = bytes(4 << 20, 9);
+  await t.throwsAsync(writeChunks(s, [data.subarray(0, 1 << 20), data.subarray(1 << 20, 2 << 20), data.subarray(2 << 20)]), { message: /ENOSPC/ });
+  const got = readFileSync(file);
+  t.is(got.length, 1 << 20);
+  t.true(got.equals(data.subarray(0, 1 << 20)));
+});
+
+test('the last partial block goes into the file that was opened, even if its name is another file\'s by then', async (t) => {
+  const file = newFile();
+  const s = DirectWriteStream.open(file, OUTPUT_FLAGS)!;
+  const data = bytes((1 << 20) + 5000, 4);
+  const moved = file + '.moved';
+  renameSync(file, moved);
+  writeFileSync(file, 'someone else');
+  await writeChunks(s, [data]);
+  t.true(readFileSync(moved).equals(data));
+  t.is(readFileSync(file, 'utf8'), 'someone else');
+});
+
+test('destroyed while a write waits for a staging buffer: that write is answered with an error, nothing hangs', async (t) => {
+  const file = newFile();
+  const held: (() => void)[] = [];
+  const s = DirectWriteStream.open(file, OUTPUT_FLAGS, (fd, buf, off, len, pos, cb) => {
+    held.push(() => write(fd, buf, off, len, pos, cb));
+  })!;
+  s.on('error', () => {});
+  let answered: Error | null | undefined;
+  // four staging buffers fill and are sent (held); the fifth MiB waits for one of them
+  s.write(bytes(5 << 20, 2), (err) => { answered = err; });
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(answered, undefined);
+  const closed = new Promise((r) => s.on('close', r));
+  s.destroy();
+  for (const h of held) h();
+  await closed;
+  t.true(answered instanceof Error, String(answered));
 });
