@@ -170,7 +170,9 @@ function macbGroupKey(e: TimelineEvent): string | null {
 export class L2tCsvSink implements Sink {
   /** The events of the current microsecond, in arrival order. */
   private pending: (TimelineEvent | RawLine)[] = [];
-  private pendingMicros: bigint | null = null;
+  /** The microsecond of the items since the last flush, and how many (held, or written through by writeRaw). */
+  private curMicros: bigint | null = null;
+  private curCount = 0;
   private readonly zone: ZoneRenderer;
 
   private readonly host: string;
@@ -196,19 +198,31 @@ export class L2tCsvSink implements Sink {
   }
 
   write(e: TimelineEvent): string {
-    const us = nsToMicros(e.timeNs);
-    let out = '';
-    // Like plaso's export heap, hold at most 100 000 events back (a group may split beyond that).
-    if (this.pendingMicros !== null && (us !== this.pendingMicros || this.pending.length >= 100_000)) out = this.end();
-    this.pendingMicros = us;
+    const out = this.next(nsToMicros(e.timeNs));
     this.pending.push(e);
+    return out;
+  }
+
+  /**
+   * An item of microsecond `us` comes: what is held is written first when `us` is another
+   * microsecond or, like plaso's export heap, when 100 000 items of this one came since the last
+   * flush (a group may split beyond that). Lines the fast path wrote through count too, so the
+   * groups are those the JSON path makes.
+   */
+  private next(us: bigint): string {
+    let out = '';
+    if (this.curMicros !== us || this.curCount >= 100_000) {
+      out = this.end();
+      this.curMicros = us;
+    }
+    this.curCount++;
     return out;
   }
 
   end(): string {
     const events = this.pending;
     this.pending = [];
-    this.pendingMicros = null;
+    this.curCount = 0;
     if (events.length === 0) return '';
     if (events.length === 1) return this.lineOf(events[0]!) + '\n';
     // Groups in order of their first event; a description already in a group starts a new one.
@@ -249,14 +263,12 @@ export class L2tCsvSink implements Sink {
    * what is flushed).
    */
   writeRaw(r: RawLine): string | null {
-    if (this.pending.length === 0) return null;
-    const us = nsToMicros(r.timeNs);
-    // (at most 100 000 held, as in write: beyond, what is held is written and the line follows it)
-    if (us === this.pendingMicros && this.pending.length < 100_000) {
+    const out = this.next(nsToMicros(r.timeNs));
+    if (this.pending.length > 0) {
       this.pending.push(r.copy());
-      return '';
+      return out;
     }
-    return this.end() + r.text() + '\n';
+    return out === '' ? null : out + r.text() + '\n';
   }
 
   private readonly logTemplates = new Map<string, LogTemplate>();

@@ -215,6 +215,30 @@ test('lines the fast path made join a held microsecond only up to 100 000 held e
   t.is(sink.writeRaw(raw()), null);
 });
 
+test('the 100 000 cap counts the lines the fast path wrote through, so file times group as on the JSON path', (t) => {
+  const json = new L2tCsvSink('UTC', null);
+  const fast = new L2tCsvSink('UTC', null);
+  const bytes = Buffer.from('raw\n');
+  let a = '';
+  let b = '';
+  for (let i = 0; i < 99_999; i++) {
+    a += json.write(makeEvent({ timeNs: T0 }));
+    b += fast.writeRaw(new RawLine(T0 - (T0 % 1_000_000_000n), Number(T0 % 1_000_000_000n), '/ev', 'containers/c/c-json.log', 0, bytes, 0, bytes.length)) ?? 'raw\n';
+  }
+  // the 100 000th item of the microsecond, then the 100 001st: the cap splits them on both paths
+  for (const d of ['Content Modification Time', 'Metadata Modification Time']) {
+    a += json.write(statEvent(d, T0));
+    b += fast.write(statEvent(d, T0));
+  }
+  a += json.end();
+  b += fast.end();
+  const count = (x: string, macb: string): number => x.split('\n').filter((l) => l.includes(`,${macb},`) && !l.includes('Container Log')).length;
+  t.is(count(a, 'M.C.'), 0);
+  t.is(count(b, 'M.C.'), count(a, 'M.C.'));
+  t.is(count(b, '..C.'), count(a, '..C.'));
+  t.is(count(a, '..C.'), 1);
+});
+
 test('version is 2, user/notes are -, extra is sorted "key: value" pairs joined by "; "', (t) => {
   const r = one(makeEvent({
     containerId: 'abc', containerName: 'web', stream: 'stdout',
