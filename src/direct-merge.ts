@@ -32,10 +32,12 @@ export interface DirectMerge {
   /** At most this many artifacts are merged directly (each holds an open file at output time). */
   maxSources: number;
   /**
-   * Where archive members are copied to be read again (removed by the owner once the output is
-   * written). Without it, only a directory's files are merged directly.
+   * Where archive members are copied to be read again (each removed once it is written, the rest by
+   * the owner at the end). Without it, only a directory's files are merged directly.
    */
   copies?: TempDir;
+  /** false: the output has no fast path (`--no-fast-path`), so no decompressed copy is made for it. */
+  fastPath?: boolean;
 }
 
 const SLASH = Buffer.from('/');
@@ -48,6 +50,8 @@ interface Reread {
   content: Readable;
   stream(chunkBytes?: number): Promise<Readable>;
   handle(): Promise<FileHandle>;
+  /** The copy read again is no longer needed (an archive member's). */
+  release?(): void;
 }
 
 /** How an evidence source's artifacts are read again: a directory's in place, an archive member's from a copy. */
@@ -61,10 +65,17 @@ function rereader(src: EvidenceSource, direct: DirectMerge, warnings: Pick<Warni
       const handle = async (): Promise<FileHandle> => {
         // by the name's own bytes (an entry's path is text: bytes that are not UTF-8 as \xNN)
         const fh = await openNoTouch(Buffer.concat([Buffer.from(src.root), SLASH, unescapeBytes(ref.entry.path)]));
-        const change = changedSince(ref.entry, await fh.stat({ bigint: true }));
+        let st: BigIntStats;
+        try {
+          st = await fh.stat({ bigint: true });
+        } catch (e) {
+          await fh.close();
+          throw e;
+        }
+        const change = changedSince(ref.entry, st);
         if (change && !warned) {
           warned = true;
-          warnings.add({ kind: 'evidence-changed', artifact, evidence: ref.entry.path, offset: 0, message: `the file changed while it was read (${change}): it is read again for the output, so its lines are those it holds now and may not be those checked for order` });
+          warnings.add({ kind: 'evidence-changed', artifact, evidence: ref.entry.path, offset: 0, message: `the file changed while it was read (${change}): it is read again for the output as it is now, so its lines may differ from those checked for order (lines added since the check may be left out; a replaced file is read at the old one's line starts)` });
         }
         return fh;
       };
@@ -82,7 +93,7 @@ function rereader(src: EvidenceSource, direct: DirectMerge, warnings: Pick<Warni
       const { replay } = await copyMember(content, file);
       if (replay) return { replay };
       const stream = async (chunkBytes = 1 << 20): Promise<Readable> => createReadStream(file, { highWaterMark: chunkBytes });
-      return { content: await stream(), stream, handle: () => open(file, 'r') };
+      return { content: await stream(), stream, handle: () => open(file, 'r'), release: () => copies.remove([file]) };
     };
   }
   return null;
@@ -102,7 +113,7 @@ export function changedSince(entry: EvidenceEntry, st: BigIntStats): string | nu
  * A directly merged source read at output time: a failure to open or read it again (the file is gone,
  * an I/O error) is a warning and ends that source only; what it gave before is kept.
  */
-async function* guarded<T>(open: () => AsyncIterator<T>, fail: (e: Error) => void): AsyncGenerator<T> {
+async function* guarded<T>(open: () => AsyncIterator<T>, fail: (e: Error) => void, done: () => void): AsyncGenerator<T> {
   let it: AsyncIterator<T> | null = null;
   try {
     it = open();
@@ -115,6 +126,7 @@ async function* guarded<T>(open: () => AsyncIterator<T>, fail: (e: Error) => voi
     fail(e as Error);
   } finally {
     await it?.return?.();
+    done();
   }
 }
 
@@ -184,7 +196,7 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
       } finally {
         await fh.close();
       }
-      if (gz && ex.rawItems && direct.copies) {
+      if (gz && ex.rawItems && direct.copies && direct.fastPath !== false) {
         // a compressed rotation: decompressed once into a copy, which the workers check and format
         decompressed = await gunzipCopy(await again.stream(), direct.copies.file());
         if (decompressed) quick = await checkCopy(ex, ref, decompressed);
@@ -216,11 +228,17 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
       };
       if (copy) input.decompressed = copy;
       const fail = (e: Error): void => warnings.add({ kind: 'unreadable', artifact: ex.artifact, evidence: ref.entry.path, offset: 0, message: `could not be read again for the output (${e.message}); the lines written before are kept, the rest of it is missing` });
-      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => guarded(() => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})), fail));
-      direct.add(() => guarded(() => pullEvents(() => again.stream(1 << 17), run), fail), count, fieldNames, openRaw);
+      // the copies are removed as soon as the output has read them (one of these two is opened)
+      const release = (): void => {
+        again.release?.();
+        if (copy) direct.copies?.remove([copy.file]);
+      };
+      const openRaw: RawOpener | undefined = raw && ((fmt: RawLogFormat) => guarded(() => raw(ref, input, ctx, fmt, outputFor(ex, ref, warnings, () => {})), fail, release));
+      direct.add(() => guarded(() => pullEvents(() => again.stream(1 << 17), run), fail, release), count, fieldNames, openRaw);
     } else {
       if (decompressed) await rm(decompressed.file, { force: true });
       await run(await again.stream(), send);
+      again.release?.();
     }
     return true;
   };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectorySource } from '../src/evidence/directory-source.ts';
@@ -117,6 +117,8 @@ test('a compressed rotation merged directly is decompressed once into a copy tha
       }
       t.true(raw > lines - 10, `${name}: ${raw} of ${lines} lines formatted by the workers (${events} events)`);
       t.deepEqual(warnings.list, [], `${name}: lastTime is the last line's time`);
+      // the copies (a tar member's, the decompressed one) are gone once the output has read them
+      t.deepEqual(readdirSync(path.dirname(copies.file())), [], `${name}: no copy left`);
     } finally {
       copies.cleanup();
       await LogWorkerPool.shutdown();

@@ -90,6 +90,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
     minBytes: DIRECT_MIN_BYTES,
     maxSources: DIRECT_MAX_SOURCES,
     copies,
+    fastPath: a.fastPath !== false,
   };
   try {
     for (const arg of a.evidence) {
