@@ -35,13 +35,32 @@ export function parseJsonBytes(line: Buffer): unknown {
     }
     parts.push(line.toString('utf8', start));
     let found = 0;
-    const counted = JSON.parse(parts.join(''), (k, v: unknown) => {
-      found += k.split(token).length - 1;
-      if (typeof v === 'string') found += v.split(token).length - 1;
-      return v;
-    }) as unknown;
+    let counted: unknown;
+    try {
+      counted = JSON.parse(parts.join(''), (k, v: unknown) => {
+        found += k.split(token).length - 1;
+        if (typeof v === 'string') found += v.split(token).length - 1;
+        return v;
+      }) as unknown;
+    } catch {
+      throw notJson(line);
+    }
     if (found <= inserted) return rebuild(counted, token);
   }
+}
+
+/**
+ * The error of a line that is not JSON, the same on every run: JSON.parse's own message would quote
+ * the random markers and count positions with them. The line is read one character per byte
+ * (latin1), so the position is the byte's.
+ */
+function notJson(line: Buffer): Error {
+  try {
+    JSON.parse(line.toString('latin1'));
+  } catch (e) {
+    return e as Error;
+  }
+  return new SyntaxError('not JSON');
 }
 
 /** Every string (and object key) of a parsed value with its markers made `\xNN`, its other text escaped. */

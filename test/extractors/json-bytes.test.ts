@@ -70,3 +70,17 @@ test('json-file log: a line with invalid UTF-8 is an event with its bytes as \\x
   t.true(w.message.includes('x\\\\xff'), w.message);
   t.false(w.message.includes('\ufffd'));
 });
+
+test('a line with bytes that are not UTF-8 and that is not JSON gives the same error on every run, at the byte position, quoting no marker', (t) => {
+  const line = Buffer.concat([Buffer.from('{"log":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b" "stream":"stdout"}')]);
+  const messages = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    const e = t.throws(() => parseJsonBytes(line));
+    messages.add(e!.message);
+  }
+  t.is(messages.size, 1, [...messages].join(' | '));
+  const [m] = [...messages];
+  t.false(/Q[0-9a-f]{24}/.test(m!), m);
+  // the quote where a comma should be is byte 14 of the line (after the space at 13)
+  t.regex(m!, /position 14/);
+});
