@@ -49,6 +49,7 @@ test('the compiled tool (tsc, as npm ci builds it) writes the bytes the sources 
     [`containers/${ID}/${ID}-json.log`]: bigLog(9, 1_800_000_000, [(time) => `{"log":"bad \\x escape\\n","stream":"stdout","time":"${time}"}`]),
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'dt-compiled-'));
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); rmSync(root, { recursive: true, force: true }); });
   for (const format of ['l2tcsv', 'jsonl']) {
     const run = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
       const file = path.join(dir, `${name}.${format}`);

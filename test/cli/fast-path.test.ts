@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli } from '../helpers/run.ts';
@@ -23,6 +23,8 @@ test('large logs through the fast path (worker threads, and this thread) give th
     [`containers/${ID2}/${ID2}-json.log`]: mixed,
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-'));
+  // gigabytes of logs and outputs: removed when the test ends
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); rmSync(root, { recursive: true, force: true }); });
   for (const zone of ['UTC', 'Europe/Berlin']) {
     const fast = path.join(dir, `fast-${zone.replace('/', '_')}.csv`);
     const slow = path.join(dir, `slow-${zone.replace('/', '_')}.csv`);
@@ -68,6 +70,8 @@ test('a large log in a tar archive is copied under --tmp-dir and takes the fast 
     [`containers/${ID}/${ID}-json.log`]: bigLog(9, 1_800_000_000, [(time) => `{"log":"bad \\x escape\\n","stream":"stdout","time":"${time}"}`]),
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-tar-'));
+  // gigabytes of logs and outputs: removed when the test ends
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); rmSync(root, { recursive: true, force: true }); });
   const archive = path.join(dir, 'evidence.tar');
   execFileSync('tar', ['-C', root, '--sort=name', '-cf', archive, 'containers']);
   const spill = path.join(dir, 'spill');
@@ -101,6 +105,8 @@ test('rotations, plain (.N) and compressed (.N.gz, decompressed once under --tmp
     [`containers/${ID}/${ID}-json.log`]: logLine('current\n', '2030-01-02T00:00:00Z'),
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'dt-fast-rot-'));
+  // gigabytes of logs and outputs: removed when the test ends
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); rmSync(root, { recursive: true, force: true }); });
   const spill = path.join(dir, 'spill');
   mkdirSync(spill);
   for (const format of ['l2tcsv', 'jsonl', 'timesketch-csv']) {
