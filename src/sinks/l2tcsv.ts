@@ -1,7 +1,7 @@
 import type { RawLogFormat, Sink } from './sink.js';
 import { L2tRawLogs } from './l2tcsv-raw.js';
 import { FILE_STAT_DESCS, macbOf, type TimelineEvent } from '../events/event.js';
-import { formatUtcNs, nsToMicros } from '../time/nanotime.js';
+import { formatUtcNs, NS_PER_SECOND, nsToMicros, nsToSeconds } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { RawLine } from '../events/raw-line.js';
 
@@ -170,8 +170,13 @@ function macbGroupKey(e: TimelineEvent): string | null {
 export class L2tCsvSink implements Sink {
   /** The events of the current microsecond, in arrival order. */
   private pending: (TimelineEvent | RawLine)[] = [];
-  /** The microsecond of the items since the last flush, and how many (held, or written through by writeRaw). */
-  private curMicros: bigint | null = null;
+  /**
+   * The microsecond of the items since the last flush (its whole second in ns, and the microsecond
+   * within it: a fast-path line has both at hand, no bigint is made per line), and how many came
+   * (held, or written through by writeRaw).
+   */
+  private curSecondNs: bigint | null = null;
+  private curMicro = -1;
   private curCount = 0;
   private readonly zone: ZoneRenderer;
 
@@ -198,7 +203,8 @@ export class L2tCsvSink implements Sink {
   }
 
   write(e: TimelineEvent): string {
-    const out = this.next(nsToMicros(e.timeNs));
+    const secondNs = nsToSeconds(e.timeNs) * NS_PER_SECOND;
+    const out = this.next(secondNs, Number((e.timeNs - secondNs) / 1000n));
     this.pending.push(e);
     return out;
   }
@@ -209,21 +215,22 @@ export class L2tCsvSink implements Sink {
    * flush (a group may split beyond that). Lines the fast path wrote through count too, so the
    * groups are those the JSON path makes.
    */
-  private next(us: bigint): string {
+  private next(secondNs: bigint, micro: number): string {
     let out = '';
-    if (this.curMicros !== us || this.curCount >= 100_000) {
+    if (this.curMicro !== micro || this.curSecondNs !== secondNs || this.curCount >= 100_000) {
       out = this.end();
-      this.curMicros = us;
+      this.curSecondNs = secondNs;
+      this.curMicro = micro;
     }
     this.curCount++;
     return out;
   }
 
   end(): string {
+    this.curCount = 0;
+    if (this.pending.length === 0) return '';
     const events = this.pending;
     this.pending = [];
-    this.curCount = 0;
-    if (events.length === 0) return '';
     if (events.length === 1) return this.lineOf(events[0]!) + '\n';
     // Groups in order of their first event; a description already in a group starts a new one.
     const groups: (TimelineEvent | RawLine)[][] = [];
@@ -263,7 +270,7 @@ export class L2tCsvSink implements Sink {
    * what is flushed).
    */
   writeRaw(r: RawLine): string | null {
-    const out = this.next(nsToMicros(r.timeNs));
+    const out = this.next(r.secondNs, Math.floor(r.nanos / 1000));
     if (this.pending.length > 0) {
       this.pending.push(r.copy());
       return out;
