@@ -20,9 +20,14 @@ import { bigLog } from './helpers/big-log.ts';
 
 const LOG = `containers/${ID}/${ID}-json.log`;
 
+/** Folders of these tests (logs of megabytes), removed when they are done. */
+const folders: string[] = [];
+const kept = <T extends string>(dir: T): T => { folders.push(dir); return dir; };
+test.after.always(() => { for (const d of folders) rmSync(d, { recursive: true, force: true }); });
+
 /** A data root whose log is large enough to be merged directly, extracted with the direct merge captured. */
 async function handedOver(): Promise<{ root: string; warnings: Warnings; open: () => AsyncIterator<TimelineEvent[]> }> {
-  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [LOG]: bigLog(2, 1_800_000_000, []) });
+  const root = kept(makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [LOG]: bigLog(2, 1_800_000_000, []) }));
   const warnings = new Warnings();
   const opened: (() => AsyncIterator<TimelineEvent[]>)[] = [];
   const direct: DirectMerge = { add: (open) => { opened.push(open); }, minBytes: 1 << 20, maxSources: 10 };
@@ -69,12 +74,12 @@ test('a log gone by output time is a warning for that log only: the output goes 
 });
 
 test('warnings met at output time in a directly merged log name its own evidence source, not the last one read', (t) => {
-  const first = makeTree({
+  const first = kept(makeTree({
     [`containers/${ID}/config.v2.json`]: configV2(ID),
     [LOG]: bigLog(9, 1_800_000_000, [(time) => `{"log":"not json\\n","stream":"stdout","time":"${time}"`]),
-  });
-  const second = makeTree({ [`containers/${ID2}/config.v2.json`]: configV2(ID2), [`containers/${ID2}/${ID2}-json.log`]: logLine('hi\n', '2026-01-02T03:04:06Z') });
-  const dir = mkdtempSync(path.join(tmpdir(), 'dt-direct-'));
+  }));
+  const second = kept(makeTree({ [`containers/${ID2}/config.v2.json`]: configV2(ID2), [`containers/${ID2}/${ID2}-json.log`]: logLine('hi\n', '2026-01-02T03:04:06Z') }));
+  const dir = kept(mkdtempSync(path.join(tmpdir(), 'dt-direct-')));
   for (const fast of [[], ['--no-fast-path']]) {
     const warn = path.join(dir, `w${fast.length}.jsonl`);
     const r = cli(['extract', first, second, '-o', path.join(dir, 'out.csv'), '-q', '--format', 'l2tcsv', '--warnings', warn, ...fast]);
@@ -94,8 +99,8 @@ test('a compressed rotation merged directly is decompressed once into a copy tha
   const log = bigLog(9, 1_800_000_000, []);
   const lines = log.split('\n').length - 1;
   const last = JSON.parse(log.slice(log.lastIndexOf('{'))) as { time: string };
-  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [rotation]: dockerGzip(log, last.time, 0) });
-  const tar = path.join(mkdtempSync(path.join(tmpdir(), 'dt-direct-gz-')), 'evidence.tar');
+  const root = kept(makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [rotation]: dockerGzip(log, last.time, 0) }));
+  const tar = path.join(kept(mkdtempSync(path.join(tmpdir(), 'dt-direct-gz-'))), 'evidence.tar');
   execFileSync('tar', ['-C', root, '-cf', tar, 'containers']);
   for (const [name, make] of [['dir', (w: Warnings) => new DirectorySource(root, root, w)], ['tar', (w: Warnings) => new TarSource(tar, tar, w)]] as const) {
     const warnings = new Warnings();
@@ -140,7 +145,7 @@ test('a directly merged file whose name is not UTF-8 is read again by its own by
     },
     toEvents: (r, ctx) => [{ timeNs: BigInt(r.offset), timestampDesc: 'Content Modification Time', kind: 'test.line', message: 'line', source: 'T', sourcetype: 'T', dataType: 'test', parser: 'test', evidenceSource: ctx.evidenceSource, evidenceKind: ctx.evidenceKind, evidence: 'x', offset: r.offset, fields: {} }],
   };
-  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID) });
+  const root = kept(makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID) }));
   const name = Buffer.concat([Buffer.from(path.join(root, 'containers', ID) + '/'), Buffer.from([0x6c, 0xff, 0x2e]), Buffer.from('lines')]);
   writeFileSync(name, 'x\n'.repeat(600_000));
   const warnings = new Warnings();

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, renameSync, write, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, renameSync, rmSync, write, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { DirectWriteStream } from '../../src/cli/direct-output.ts';
 import { OUTPUT_FLAGS } from '../../src/cli/output-file.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dt-direct-out-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const newFile = (): string => {
   const f = path.join(dir, `out-${n++}`);
