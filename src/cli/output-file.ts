@@ -21,7 +21,8 @@ export async function makeOutputFile(file: string): Promise<void> {
   try {
     const st = await fh.stat();
     // another name of the same file (a hard link) may be evidence: an output path compare cannot see that
-    if (st.size > 0 && st.nlink > 1) throw new Error(`${file} has ${st.nlink} hard links (another name of it may be evidence); not emptied: choose another output file`);
+    // (empty or not: an empty evidence file, a container's `hosts`, would be written into)
+    if (st.nlink > 1) throw new Error(`${file} has ${st.nlink} hard links (another name of it may be evidence); not written: choose another output file`);
     if (st.size > 0) await fh.truncate(0);
   } finally {
     await fh.close();

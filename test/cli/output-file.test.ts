@@ -23,6 +23,12 @@ test('an output file is made before any work: created when missing, emptied in p
   linkSync(evidence, path.join(dir, 'out.csv'));
   await t.throwsAsync(makeOutputFile(path.join(dir, 'out.csv')), { message: /2 hard links/ });
   t.is(readFileSync(evidence, 'utf8'), 'archive bytes');
+  // an empty evidence file (a container's hosts) linked as the output: refused too
+  const hosts = path.join(dir, 'hosts');
+  writeFileSync(hosts, '');
+  linkSync(hosts, path.join(dir, 'out2.csv'));
+  await t.throwsAsync(makeOutputFile(path.join(dir, 'out2.csv')), { message: /2 hard links/ });
+  t.is(statSync(hosts).size, 0);
 });
 
 test('extract and merge over longer old output and warnings files leave exactly the new bytes', (t) => {
