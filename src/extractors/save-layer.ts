@@ -25,7 +25,8 @@ export const saveLayer: Extractor<LayerFileRecord> = {
     try {
       // a member time that is not one is left out, and said (the offset is the member's number in the layer tar)
       const badTime = (n: number, message: string): void => out.warn({ kind: 'bad-time', offset: n, message: `layer tar member #${n}: ${message}` });
-      for await (const header of tarMembers(chunks, badTime)) out.record({ chainId: '', header, evidence: ref.entry.path, from: 'layer-tar', member: ref.rel } as LayerFileRecord & { member: string });
+      const badValue = (n: number, message: string): void => out.warn({ kind: 'bad-value', offset: n, message: `layer tar member #${n}: ${message}` });
+      for await (const header of tarMembers(chunks, badTime, badValue)) out.record({ chainId: '', header, evidence: ref.entry.path, from: 'layer-tar', member: ref.rel } as LayerFileRecord & { member: string });
     } catch (e) {
       out.warn({ kind: 'bad-archive', offset: 0, message: `layer tar unreadable past this point: ${(e as Error).message}; members before it were read` });
     }

@@ -15,7 +15,8 @@ const TYPEFLAG: Record<string, string> = {
  * `offset` is the member's number in the archive (tar-stream does not tell byte offsets). A time
  * that is not one (an unparsable or out-of-range mtime) is left out and told to `onBadTime`.
  */
-export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (offset: number, message: string) => void): AsyncGenerator<TarHeader> {
+export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (offset: number, message: string) => void,
+  onBadValue?: (offset: number, message: string) => void): AsyncGenerator<TarHeader> {
   // names as latin1 (one char per byte), decoded exactly below (tar-stream would put U+FFFD)
   const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
   const source = Readable.from(input, { objectMode: false });
@@ -29,8 +30,17 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
     const pax = (h.pax ?? {}) as Record<string, string>;
     const offset = n++;
     const at = (member as unknown as { offset?: number }).offset;
+    // a pax value tar-stream decoded with U+FFFD whose raw bytes cannot be read again (a pax header over
+    // 1 MiB, read too long ago): kept as decoded, and said, as the evidence tar's own members are
+    const lost = (key: string): void => onBadValue?.(offset, `pax ${key} record holds bytes that are not UTF-8 and its raw bytes are no longer at hand: they are shown as U+FFFD, not as \\xNN`);
+    const rawOf = (key: string, decoded: string): Buffer | null => {
+      if (!decoded.includes('\ufffd')) return null;
+      const raw = at !== undefined ? rawPaxValue((a, len) => recent.bytesAt(a, len), at, key) : null;
+      if (!raw) lost(key);
+      return raw;
+    };
     const paxText = (key: string, decoded: string): string => {
-      const raw = decoded.includes('\ufffd') && at !== undefined ? rawPaxValue((a, len) => recent.bytesAt(a, len), at, key) : null;
+      const raw = rawOf(key, decoded);
       return raw ? decodeBytes(raw).text : escapeText(decoded);
     };
     const name = pax.path !== undefined ? paxText('path', h.name) : decodeBytes(Buffer.from(h.name, 'latin1')).text;
@@ -67,7 +77,7 @@ export async function* tarMembers(input: AsyncIterable<Buffer>, onBadTime?: (off
     if (atime !== undefined) header.atime = atime;
     if (ctime !== undefined) header.ctime = ctime;
     // xattr values are bytes (security.capability is binary): base64 of the raw record where tar-stream's text lost some
-    const rawValue = (k: string): Buffer => (pax[k]!.includes('\ufffd') && at !== undefined ? rawPaxValue((a, len) => recent.bytesAt(a, len), at, k) : null) ?? Buffer.from(pax[k]!, 'utf8');
+    const rawValue = (k: string): Buffer => rawOf(k, pax[k]!) ?? Buffer.from(pax[k]!, 'utf8');
     for (const k of Object.keys(pax)) if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice(13)] = rawValue(k).toString('base64');
     member.resume();
     yield header;

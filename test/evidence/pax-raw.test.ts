@@ -77,3 +77,16 @@ test('tar evidence: two binary file capabilities that differ only in bytes that 
   t.not(caps[0], caps[1]);
   t.true(caps[0]!.includes('\\xff'));
 });
+
+test('an inner layer tar: a pax value whose raw bytes can no longer be read (a pax header over 1 MiB) is a bad-value warning, never a silent U+FFFD', async (t) => {
+  const { tarMembers } = await import('../../src/extractors/tar-members.ts');
+  const inner = tarArchive([{ name: 'usr/x', data: 'x', pax: { path: b('usr/a\xffb'), 'SCHILY.xattr.user.big': Buffer.alloc(1_200_000, 0x41) } }]);
+  const said: [number, string][] = [];
+  const headers = [];
+  for await (const h of tarMembers((async function* () { for (let i = 0; i < inner.length; i += 65536) yield inner.subarray(i, i + 65536); })(), undefined, (n, m) => said.push([n, m]))) headers.push(h);
+  t.is(headers.length, 1);
+  t.is(headers[0]!.name, 'usr/a\ufffdb');
+  t.is(said.length, 1);
+  t.is(said[0]![0], 0);
+  t.regex(said[0]![1], /pax path .*U\+FFFD/);
+});
