@@ -18,6 +18,12 @@ export interface LocalEntry {
   attrs: Record<string, string> | null;
 }
 
+/**
+ * What Go's `time.Time{}.UnixNano()` gives for the zero time 0001-01-01T00:00:00Z (the int64 overflows):
+ * as a time it would be an invented 1754-08-30T22:43:41.128654848Z. It means "not set".
+ */
+export const GO_ZERO_UNIX_NANO = -6795364578871345152n;
+
 /** Decode one `LogEntry` protobuf (moby api/types/plugins/logdriver/entry.proto). */
 export function decodeLogEntry(bytes: Uint8Array): LocalEntry {
   const r = new BinaryReader(bytes);
@@ -179,9 +185,10 @@ export const localLog: Extractor<LogLineRecord> = {
       out.record(r);
     });
     const onEntry = (e: LocalEntry, at: number): void => {
-      if (e.timeNano === 0n) {
+      if (e.timeNano === 0n || e.timeNano === GO_ZERO_UNIX_NANO) {
         const text = decodeBytes(e.line.subarray(0, 800), 'invalid').text;
-        out.warn({ kind: 'bad-time', offset: at, message: `record has no time_nano; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
+        const what = e.timeNano === 0n ? 'has no time_nano' : 'has Go\'s zero time as its time_nano (not set)';
+        out.warn({ kind: 'bad-time', offset: at, message: `record ${what}; no event made (text ${JSON.stringify(text.slice(0, 200))})` });
         return;
       }
       // the text is made once the line is whole (partial records joined as bytes)

@@ -49,3 +49,13 @@ test('a record whose trailing size differs stops the file with a warning, record
   t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => e.message), ['[test] stdout: good']);
   t.deepEqual(warnings.list.map((w) => [w.kind, w.offset]), [['bad-record', good.length]]);
 });
+
+test('a record whose time_nano is Go\'s zero time (UnixNano of 0001-01-01, an overflowed int64) is "not set": a warning, no invented 1754 date', async (t) => {
+  const zero = record('stdout', -6795364578871345152n, 'no time');
+  const ok = record('stdout', 1000000000000000001n, 'timed');
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID), [`containers/${ID}/local-logs/container.log`]: Buffer.concat([zero, ok]) });
+  const { events, warnings } = await extract([root]);
+  t.deepEqual(events.filter((e) => e.kind === 'container.log').map((e) => e.message), ['[test] stdout: timed']);
+  t.deepEqual(warnings.list.map((w) => [w.kind, w.offset]), [['bad-time', 0]]);
+  t.regex(warnings.list[0]!.message, /zero time/);
+});
