@@ -11,7 +11,7 @@ import { EventSorter } from '../events/sorter.js';
 import { Warnings } from '../warnings.js';
 import { FORMATS, formatFromName, makeSink, type Format } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
-import { checkTmpDir, insideEvidence, tryOpenEvidence } from './open-evidence.js';
+import { checkTmpDir, insideEvidence, sameFile, tryOpenEvidence } from './open-evidence.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
 import { Progress } from './progress.js';
@@ -70,7 +70,7 @@ export async function runExtract(a: ExtractArgs, stderr: (s: string) => void = (
   const tmpProblem = checkTmpDir(a.tmpDir, a.evidence);
   if (tmpProblem) throw new UsageError(tmpProblem);
   for (const f of [a.output, a.warnings]) {
-    if (f && a.merge?.some((m) => path.resolve(m) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
+    if (f && a.merge?.some((m) => sameFile(m, f))) throw new UsageError(`refusing to overwrite the input ${f}`);
   }
 
   // Output files are made before any work: one that cannot be made stops the run at once (exit 1)

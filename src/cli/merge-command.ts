@@ -6,7 +6,7 @@ import { Warnings } from '../warnings.js';
 import { makeSink } from '../sinks/index.js';
 import { reportWarnings, writeTimeline } from './write-timeline.js';
 import { Progress } from './progress.js';
-import { checkTmpDir, insideEvidence } from './open-evidence.js';
+import { checkTmpDir, insideEvidence, sameFile } from './open-evidence.js';
 import { EXIT, UsageError, resolveFormat } from './extract-command.js';
 import { parseUserTime } from '../time/nanotime.js';
 import { ZoneRenderer } from '../time/zone.js';
@@ -87,7 +87,7 @@ export async function runMerge(a: MergeArgs, stderr: (s: string) => void = (s) =
   if (a.inputs.length === 0) throw new UsageError('no input to merge');
   for (const f of [a.output, a.warnings]) {
     if (!f) continue;
-    if (a.inputs.some((i) => path.resolve(i) === path.resolve(f))) throw new UsageError(`refusing to overwrite the input ${f}`);
+    if (a.inputs.some((i) => sameFile(i, f))) throw new UsageError(`refusing to overwrite the input ${f}`);
     if (insideEvidence(f, a.evidence ?? [])) throw new UsageError(`refusing to write ${f} inside the evidence`);
   }
   const tmpProblem = checkTmpDir(a.tmpDir, a.evidence ?? []);

@@ -44,6 +44,21 @@ function resolvedPath(p: string): string {
   }
 }
 
+/**
+ * `a` and `b` name the same file: the same path once links are resolved, or, where both exist, the
+ * same device and inode (a hard link, a symbolic link to it).
+ */
+export function sameFile(a: string, b: string): boolean {
+  if (resolvedPath(a) === resolvedPath(b)) return true;
+  try {
+    const sa = statSync(a, { bigint: true });
+    const sb = statSync(b, { bigint: true });
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** True when `file` would be written inside an evidence directory, or is an evidence file (never allowed), links resolved. */
 export function insideEvidence(file: string, evidence: string[]): boolean {
   const f = resolvedPath(file);
@@ -64,6 +79,8 @@ export function insideEvidence(file: string, evidence: string[]): boolean {
  * or `/tmp`, or a `--tmp-dir` in or linked into it): nothing may be written there.
  */
 export function checkTmpDir(tmpDir: string | undefined, evidence: string[]): string | null {
+  // (an empty --tmp-dir would be checked as the working folder, while spill files went to the system's)
+  if (tmpDir === '') return '--tmp-dir is empty; give a folder outside the evidence';
   const dir = tmpDir ?? tmpdir();
   return insideEvidence(path.join(dir, 'docker-timeline-tmp'), evidence)
     ? `the folder for temporary files (${tmpDir === undefined ? `the system's, ${dir}` : `--tmp-dir ${tmpDir}`}) is inside the evidence; give a --tmp-dir outside it`

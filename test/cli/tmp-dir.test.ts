@@ -29,3 +29,29 @@ test('temporary files never go inside the evidence: --tmp-dir in it, linked into
   t.is(o.code, 2);
   t.deepEqual(readdirSync(root).sort(), before);
 });
+
+test('an empty --tmp-dir is refused (it was checked as the working folder while spill files went to the system\'s)', (t) => {
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID) });
+  t.is(checkTmpDir('', [root]), '--tmp-dir is empty; give a folder outside the evidence');
+  const r = cli(['extract', root, '--format', 'jsonl', '-q', '--tmp-dir', '']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--tmp-dir is empty/);
+});
+
+test('an output that is a --merge input under another name (a symbolic or hard link) is refused, the input untouched', async (t) => {
+  const { linkSync, readFileSync, writeFileSync } = await import('node:fs');
+  const root = makeTree({ [`containers/${ID}/config.v2.json`]: configV2(ID) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dt-same-'));
+  const input = path.join(dir, 'host.body');
+  writeFileSync(input, '0|/etc/passwd|1|-rw-r--r--|0|0|10|1700000000|1700000000|1700000000|0\n');
+  symlinkSync(input, path.join(dir, 'sym.body'));
+  linkSync(input, path.join(dir, 'hard.body'));
+  for (const out of ['sym.body', 'hard.body']) {
+    const m = cli(['merge', input, '-o', path.join(dir, out), '--format', 'bodyfile']);
+    t.is(m.code, 2, out);
+    t.regex(m.stderr, /refusing to overwrite the input/);
+    const e = cli(['extract', root, '--merge', input, '-o', path.join(dir, out), '--format', 'bodyfile', '-q']);
+    t.is(e.code, 2, out);
+  }
+  t.is(readFileSync(input, 'utf8'), '0|/etc/passwd|1|-rw-r--r--|0|0|10|1700000000|1700000000|1700000000|0\n');
+});
