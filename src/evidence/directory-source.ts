@@ -44,14 +44,14 @@ function typeOf(st: BigIntStats): EntryType {
 }
 
 /** Open read-only, never following a symlink, and without updating atime where the OS allows it. */
-export async function openNoTouch(abs: string | Buffer): Promise<import('node:fs/promises').FileHandle> {
-  const flags = constants.O_RDONLY | O_NOFOLLOW | O_NOATIME;
+export async function openNoTouch(abs: string | Buffer, extraFlags = 0): Promise<import('node:fs/promises').FileHandle> {
+  const flags = constants.O_RDONLY | O_NOFOLLOW | O_NOATIME | extraFlags;
   try {
     return await fsp.open(abs, flags);
   } catch (e) {
     // O_NOATIME is refused (EPERM) for files the caller does not own unless it has CAP_FOWNER.
     if ((e as NodeJS.ErrnoException).code === 'EPERM' && O_NOATIME) {
-      return fsp.open(abs, constants.O_RDONLY | O_NOFOLLOW);
+      return fsp.open(abs, constants.O_RDONLY | O_NOFOLLOW | extraFlags);
     }
     throw e;
   }
@@ -82,11 +82,6 @@ export class DirectorySource implements EvidenceSource {
   }
 
   /** Open a regular file of the evidence again (read-only, no atime update, never through a symlink). */
-  async openFile(rel: string, chunkBytes = 1 << 20): Promise<Readable> {
-    const fh = await openNoTouch(path.join(this.root, rel));
-    return fh.createReadStream({ highWaterMark: chunkBytes, autoClose: true });
-  }
-
   async statEntry(rel: string): Promise<EvidenceEntry | null> {
     const abs = path.join(this.root, rel);
     try {

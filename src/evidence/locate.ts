@@ -1,3 +1,4 @@
+import { openNoTouch } from './directory-source.js';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Warnings } from '../warnings.js';
@@ -97,7 +98,8 @@ async function daemonJsonRoots(root: string, warnings: Warnings): Promise<string
   try {
     // never open what is not a regular file (a FIFO here would block the run)
     if (!(await fsp.lstat(path.join(root, rel))).isFile()) return [];
-    const fh = await fsp.open(path.join(root, rel), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    // (no atime moved, where the owner may: as every evidence file is opened)
+    const fh = await openNoTouch(path.join(root, rel), fsConstants.O_NONBLOCK);
     try {
       const st = await fh.stat();
       if (!st.isFile() || st.size > 1 << 20) return [];
