@@ -185,7 +185,8 @@ export class DirectWriteStream extends Writable {
         if (this.len > whole) await this.writeAll(this.cur, whole, this.len, this.pos + whole);
         this.mode = saved;
       }
-      this.closeFds();
+      // a close that fails (EIO, a network file system's late ENOSPC) is the run's error, as the ordinary stream's is
+      this.closeFds(true);
     })().then(() => cb(), (e: Error) => {
       this.cutAtFailure();
       this.closeFds();
@@ -206,11 +207,18 @@ export class DirectWriteStream extends Writable {
 
   private fdsClosed = false;
 
-  private closeFds(): void {
+  /** `strict`: the first close error is thrown (both descriptors are closed first). */
+  private closeFds(strict = false): void {
     if (this.fdsClosed) return;
     this.fdsClosed = true;
+    let first: unknown = null;
     for (const fd of [this.fd, this.plainFd]) {
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch (e) {
+        first ??= e;
+      }
     }
+    if (strict && first) throw first;
   }
 }

@@ -144,3 +144,11 @@ test('destroyed while a write waits for a staging buffer: that write is answered
   await closed;
   t.true(answered instanceof Error, String(answered));
 });
+
+test.serial('a close that fails at the end is the stream\'s error (as the ordinary stream\'s), not dropped', async (t) => {
+  const file = newFile();
+  const s = DirectWriteStream.open(file, OUTPUT_FLAGS)!;
+  // the ordinary descriptor closed behind the stream's back: its close at the end fails (EBADF)
+  closeSync((s as unknown as { plainFd: number }).plainFd);
+  await t.throwsAsync(writeChunks(s, [bytes(1 << 20, 5)]), { code: 'EBADF' });
+});
