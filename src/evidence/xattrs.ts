@@ -84,11 +84,14 @@ export function opaqueDirsAt(dirFd: number): Promise<OpaqueScan | null> {
       if (e.code === 'ENOENT') available = false;
       resolve(e.code === 'ENOENT' ? null : { dirs: [], errors: [`getfattr did not run: ${e.message}`] });
     });
-    child.on('close', () => {
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
       if (done) return;
       done = true;
       available = true;
       const errors = Buffer.concat(err).toString('utf8').split('\n').filter(Boolean);
+      if (errBytes > 64 * 1024) errors.push(`(getfattr wrote ${errBytes} bytes of complaints; the first 64 KiB are listed)`);
+      // killed, or failed without a word: the list it gave may be cut short, and must not pass for whole
+      if (signal || (code !== 0 && errors.length === 0)) errors.push(`getfattr ended ${signal ? `by signal ${signal}` : `with exit code ${code}`}; the opaque folders it listed may be incomplete`);
       resolve({ dirs: parseGetfattr(Buffer.concat(out)), errors });
     });
   });
