@@ -107,6 +107,8 @@ const RESERVED_PAIRS = new Set(['time_ns', 'offset', 'kind', 'evidence_source', 
 /** Fields the L2T view leaves out: the raw time text (jsonl keeps it) and the driver (the format column says it). */
 const L2T_SKIP_FIELDS = new Set(['time_raw', 'log_driver']);
 
+const UTC = new ZoneRenderer('UTC');
+
 /** Fields a log line's template holds: the same on every plain line of one log file (a rotation's number, a compressed file's offset_in). */
 const LOG_TEMPLATE_FIELDS = new Set([...L2T_SKIP_FIELDS, 'rotation', 'offset_in']);
 
@@ -302,8 +304,17 @@ export class L2tCsvSink implements Sink {
     return this.zone.zoneName;
   }
 
-  zoneColumns(ns: bigint): string {
+  /**
+   * The date and time columns in the output zone, or in UTC where the local year is outside
+   * 0000-9999 (9999-12-31 late in UTC is already 10000 east of it): MM/DD/YYYY has four digits.
+   */
+  private render(ns: bigint): ReturnType<ZoneRenderer['render']> {
     const r = this.zone.render(ns);
+    return /\/\d{4}$/.test(r.date) ? r : UTC.render(ns);
+  }
+
+  zoneColumns(ns: bigint): string {
+    const r = this.render(ns);
     return `${r.date},${r.time},${clean(r.zone)},`;
   }
 
@@ -360,7 +371,7 @@ export class L2tCsvSink implements Sink {
       : macbOf(e.timestampDesc);
     // plaso writes its "not set" form for a timestamp of 0 microseconds.
     const zero = nsToMicros(e.timeNs) === 0n;
-    const r = zero ? null : this.zone.render(e.timeNs);
+    const r = zero ? null : this.render(e.timeNs);
     const desc = oneLine(e.message);
     const type = descs.length === 1 ? descs[0]! : descs.join('; ');
     // constant or known-clean columns are written as they are; the others pass plaso's sanitiser

@@ -393,3 +393,18 @@ test('the per-file template for plain log lines writes exactly what the general 
   ), { numRuns: 1500 });
   t.pass();
 });
+
+test('a local date outside the years 0000-9999 is written in UTC (MM/DD/YYYY has four digits), as Timesketch\'s datetime is', (t) => {
+  for (const [zone, ns, want] of [
+    ['Pacific/Kiritimati', utcNs(9999, 12, 31, 23, 59, 59, 500_000_000), '12/31/9999,23:59:59,UTC,'],
+    ['Etc/GMT+12', utcNs(0, 1, 1, 0, 0, 0, 500_000_000), '01/01/0000,00:00:00,UTC,'],
+  ] as const) {
+    const sink = new L2tCsvSink(zone, null);
+    const line = sink.write(makeEvent({ timeNs: ns })) + sink.end();
+    t.true(line.startsWith(want), `${zone}: ${line.slice(0, 40)}`);
+    t.is(sink.zoneColumns(ns), want, 'the fast path\'s columns too');
+  }
+  // a date inside the range stays in the zone
+  const inRange = new L2tCsvSink('Pacific/Kiritimati', null).zoneColumns(utcNs(2026, 1, 1));
+  t.true(inRange.startsWith('01/01/2026,14:00:00,') && !inRange.includes('UTC'), inRange);
+});
