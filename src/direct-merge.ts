@@ -72,10 +72,16 @@ function rereader(src: EvidenceSource, direct: DirectMerge, warnings: Pick<Warni
           await fh.close();
           throw e;
         }
+        // another file under its name (a rotation by rename, a folder on the way swapped for a link):
+        // not the listed evidence, never read in its place
+        if (ref.entry.inode !== null && ref.entry.inode !== st.ino.toString()) {
+          await fh.close();
+          throw new Error(`it was replaced since it was listed (inode ${ref.entry.inode} -> ${st.ino}); the file now under its name is not read`);
+        }
         const change = changedSince(ref.entry, st);
         if (change && !warned) {
           warned = true;
-          warnings.add({ kind: 'evidence-changed', artifact, evidence: ref.entry.path, offset: 0, message: `the file changed while it was read (${change}): it is read again for the output as it is now, so its lines may differ from those checked for order (lines added since the check may be left out; a replaced file is read at the old one's line starts)` });
+          warnings.add({ kind: 'evidence-changed', artifact, evidence: ref.entry.path, offset: 0, message: `the file changed while it was read (${change}): it is read again for the output as it is now, so its lines may differ from those checked for order (lines added since the check may be left out)` });
         }
         return fh;
       };
@@ -189,7 +195,15 @@ export function directHandOver(src: EvidenceSource, direct: DirectMerge, ctx: Co
     if (ex.quickOrderParallel && logWorkers() > 0 && ref.entry.size >= BigInt(PARALLEL_CHECK_BYTES)) {
       // checked in parts by worker threads; the stream of it is not read
       let gz = false;
-      const fh = await again.handle();
+      let fh: FileHandle;
+      try {
+        fh = await again.handle();
+      } catch (e) {
+        // replaced or gone since the walk opened it: the walked stream is the listed file, read once
+        warnings.add({ kind: 'evidence-changed', artifact: ex.artifact, evidence: ref.entry.path, offset: 0, message: `${(e as Error).message}; the file as listed is read once instead` });
+        await run(content, send);
+        return true;
+      }
       try {
         gz = await isGzip(fh);
         if (!gz) quick = await ex.quickOrderParallel(ref, fh, Number((await fh.stat()).size));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectorySource } from '../src/evidence/directory-source.ts';
@@ -155,4 +155,15 @@ test('a directly merged file whose name is not UTF-8 is read again by its own by
   t.is(opened.length, 1);
   t.is(await drain(opened[0]!), 600_000);
   t.deepEqual(warnings.list, []);
+});
+
+test('a log replaced under its name (another inode) by output time is not read in its place: an unreadable warning says so', async (t) => {
+  const { root, warnings, open } = await handedOver();
+  const other = path.join(root, 'other.log');
+  writeFileSync(other, logLine('not the listed file\n', '2027-01-01T00:00:00Z'));
+  renameSync(other, path.join(root, LOG));
+  t.is(await drain(open), 0);
+  const w = warnings.list.filter((x) => x.kind === 'unreadable');
+  t.is(w.length, 1, JSON.stringify(warnings.list));
+  t.regex(w[0]!.message, /replaced since it was listed \(inode \d+ -> \d+\)/);
 });
